@@ -1,0 +1,1 @@
+"""MkDocs hooks (skeleton): generated pages are added here."""
