@@ -1,0 +1,95 @@
+"""The fixed shapes the engine produces: checks, record reports, domain reports.
+
+Shapes never change with the outcome: every field is always present (DESIGN.md).
+``to_dict`` gives the JSON form used by ``drift.json`` and ``check --json`` (CONTRACT.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PASS = "pass"
+WARN = "warn"
+FAIL = "fail"
+UNKNOWN = "unknown"
+CHECK_STATUSES = (PASS, WARN, FAIL, UNKNOWN)
+
+#: Worst first: how the index sorts and how a domain's overall status is chosen.
+SEVERITY = {FAIL: 0, UNKNOWN: 1, WARN: 2, PASS: 3}
+
+#: The check ids of CONTRACT.md, in the order pages list them.
+CHECK_IDS = (
+    "mx-route",
+    "exo-host",
+    "spf-present",
+    "spf-m365",
+    "spf-all",
+    "spf-lookups",
+    "spf-senders",
+    "dmarc",
+    "dkim",
+    "autodiscover",
+)
+
+SCENARIOS = ("exchange-online", "third-party-filter", "hybrid-third-party")
+
+UNCHANGED = "unchanged"
+DRIFTED = "drifted"
+NEW = "new"
+RECORD_STATUSES = (UNCHANGED, DRIFTED, NEW, UNKNOWN)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verdict: status, a one-line reason a helpdesk can read aloud, expected vs observed,
+    and the site-relative link of the runbook section that fixes it."""
+
+    id: str
+    status: str
+    reason: str
+    expected: str
+    observed: str
+    fix: str
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "reason": self.reason,
+            "expected": self.expected,
+            "observed": self.observed,
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class RecordReport:
+    """One record set of a domain compared with the baseline."""
+
+    name: str
+    type: str
+    status: str
+    baseline: tuple[str, ...] | None
+    observed: tuple[str, ...] | None
+    lookup_status: str = ""
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "status": self.status,
+            "baseline": list(self.baseline) if self.baseline is not None else None,
+            "observed": list(self.observed) if self.observed is not None else None,
+            "lookup": self.lookup_status,
+            "added": list(self.added),
+            "removed": list(self.removed),
+        }
+
+
+def worst(statuses) -> str:
+    statuses = list(statuses)
+    if not statuses:
+        return UNKNOWN
+    return min(statuses, key=lambda s: SEVERITY.get(s, 1))

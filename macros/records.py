@@ -1,0 +1,106 @@
+"""Normalized DNS names and record values: one form for comparing, storing and showing.
+
+Rules (DESIGN.md, "values normalized when built"):
+- names: lowercase A-labels (IDN as punycode), exactly one trailing dot;
+- MX: ``"<preference> <host>."``; CNAME/PTR/NS: ``"<target>."``; A/AAAA: the canonical address text;
+- TXT: each record's character-strings joined (from ``rdata.strings``, never by slicing
+  ``to_text()``), decoded as UTF-8 with undecodable bytes shown as ``\\xNN``;
+- value sets are sorted tuples, so order is never a change; TTLs are kept apart.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import dns.exception
+import dns.name
+import dns.rdatatype
+
+#: The record types the product stores and compares.
+TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "PTR", "NS")
+
+
+class InvalidName(ValueError):
+    """A domain name that cannot be a DNS name (bad label, too long, bad IDN)."""
+
+
+def normalize_name(name: str) -> str:
+    """Return ``name`` as lowercase A-labels with one trailing dot.
+
+    Accepts U-labels (``bücher.example``) and A-labels. Raises :class:`InvalidName` with a
+    readable reason for names DNS cannot carry (RFC 1035 section 2.3.4: labels of at most 63
+    octets, names of at most 255).
+    """
+    text = (name or "").strip()
+    if not text or text == ".":
+        raise InvalidName("the name is empty")
+    if ".." in text:
+        raise InvalidName(f"{text!r} has an empty label")
+    try:
+        parsed = dns.name.from_unicode(text) if not text.isascii() else dns.name.from_text(text)
+    except dns.name.LabelTooLong:
+        raise InvalidName(f"{text!r} has a label longer than 63 octets") from None
+    except dns.name.NameTooLong:
+        raise InvalidName(f"{text!r} is longer than 255 octets") from None
+    except (dns.name.EmptyLabel,):
+        raise InvalidName(f"{text!r} has an empty label") from None
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise InvalidName(f"{text!r} is not a valid domain name ({exc})") from None
+    return parsed.to_text().lower()
+
+
+def is_hostname(name: str) -> bool:
+    """True when every label is letters, digits and inner hyphens (RFC 1123 section 2.1)."""
+    labels = name.rstrip(".").split(".")
+    for label in labels:
+        if not label or len(label) > 63 or label.startswith("-") or label.endswith("-"):
+            return False
+        if not all(c.isalnum() and c.isascii() or c == "-" for c in label):
+            return False
+    return True
+
+
+def display_name(name: str) -> str:
+    """The name as a person reads it: U-labels where the name is IDN, no trailing dot."""
+    try:
+        return dns.name.from_text(name).to_unicode(omit_final_dot=True)
+    except Exception:  # noqa: BLE001 - display only; fall back to the stored text
+        return name.rstrip(".")
+
+
+def ascii_domain(name: str) -> str:
+    """The A-label form without trailing dot, as used in URLs (``domains/<ascii-domain>/``)."""
+    return normalize_name(name).rstrip(".")
+
+
+def join_txt(strings) -> bytes:
+    """One TXT record's character-strings joined (RFC 7208 section 3.3)."""
+    return b"".join(bytes(s) for s in strings)
+
+
+def txt_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def rdata_value(rdata) -> str:
+    """The normalized text of one rdata."""
+    rdtype = dns.rdatatype.to_text(rdata.rdtype)
+    if rdtype == "TXT" or rdtype == "SPF":
+        return txt_text(join_txt(rdata.strings))
+    if rdtype == "MX":
+        return f"{int(rdata.preference)} {rdata.exchange.to_text().lower()}"
+    if rdtype in ("CNAME", "PTR", "NS", "DNAME"):
+        return rdata.target.to_text().lower()
+    if rdtype in ("A", "AAAA"):
+        return str(ipaddress.ip_address(rdata.address))
+    return rdata.to_text()
+
+
+def sort_values(values) -> tuple[str, ...]:
+    return tuple(sorted(set(values)))
+
+
+def parse_mx(value: str) -> tuple[int, str]:
+    """``"10 mx.example."`` -> ``(10, "mx.example.")``."""
+    pref, _, host = value.partition(" ")
+    return int(pref), host
