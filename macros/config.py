@@ -19,7 +19,7 @@ from .records import InvalidName, is_hostname, normalize_name
 
 DEFAULT_CANARY = ("spf.protection.outlook.com", "TXT")
 TOP_KEYS = {"resolver", "canary", "domains"}
-RESOLVER_KEYS = {"timeout", "lifetime", "max_in_flight"}
+RESOLVER_KEYS = {"timeout", "lifetime", "max_in_flight", "confirm_delay"}
 DOMAIN_KEYS = {
     "name", "scenario", "filter", "filter_mx", "tenant", "onprem_ips", "filter_ips", "senders",
     "exo_host", "notes",
@@ -86,6 +86,7 @@ class Config:
     timeout: float = 2.0
     lifetime: float = 5.0
     max_in_flight: int = 64
+    confirm_delay: float = 2.0
     canary: tuple[str, str] = DEFAULT_CANARY
 
     def get(self, name: str) -> DomainSpec | None:
@@ -134,6 +135,7 @@ def from_data(data, path: str = "domains.yml") -> Config:
     timeout = _number(resolver, "timeout", 2.0, problems, "resolver")
     lifetime = _number(resolver, "lifetime", 5.0, problems, "resolver")
     max_in_flight = int(_number(resolver, "max_in_flight", 64, problems, "resolver"))
+    confirm_delay = _number(resolver, "confirm_delay", 2.0, problems, "resolver", zero_ok=True)
     if lifetime < timeout:
         problems.append("resolver: field 'lifetime' must be at least 'timeout'")
 
@@ -176,12 +178,12 @@ def from_data(data, path: str = "domains.yml") -> Config:
     if problems:
         raise ConfigError(path, problems)
     return Config(path=path, domains=tuple(domains), timeout=timeout, lifetime=lifetime,
-                  max_in_flight=max_in_flight, canary=canary)
+                  max_in_flight=max_in_flight, confirm_delay=confirm_delay, canary=canary)
 
 
-def _number(mapping, key, default, problems, where):
+def _number(mapping, key, default, problems, where, zero_ok=False):
     value = mapping.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (value == 0 and not zero_ok):
         problems.append(f"{where}: field {key!r}: {value!r} is not a positive number")
         return default
     return float(value)

@@ -30,6 +30,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.nameserver
+import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
@@ -208,6 +209,10 @@ class Resolver:
     def key(self, name: str, rdtype: str) -> Key:
         return self._key(name, rdtype)
 
+    def all_lookups(self) -> list[Lookup]:
+        """Every lookup made so far (the cache), sorted by key."""
+        return [self._cache[k] for k in sorted(self._cache)]
+
     # ---- internals ---------------------------------------------------------------------
 
     @staticmethod
@@ -282,6 +287,10 @@ class Resolver:
                         continue
                     return TIMEOUT, None, name, [], last_reason, ""
                 except dns.resolver.NoNameservers as exc:
+                    looped = _answer_cnames(exc)
+                    if looped is not None:  # the server put the whole loop in one answer
+                        reason = "CNAME loop or chain too long in the answer"
+                        return ERROR, None, name, looped, reason, ""
                     return SERVFAIL, None, name, [], _servfail_reason(exc), ""
                 except dns.message.ChainTooLong:
                     return ERROR, None, name, [], "CNAME loop or chain too long in the answer", ""
@@ -319,6 +328,30 @@ def _servfail_reason(exc: dns.resolver.NoNameservers) -> str:
     if details:
         return "every server failed: " + "; ".join(d[:120] for d in details[:3])
     return "every server failed (SERVFAIL or REFUSED)"
+
+
+def _answer_cnames(exc: dns.resolver.NoNameservers) -> list[str] | None:
+    """The CNAME targets of an answer dnspython rejected as a chain too long (a loop), in order,
+    up to and including the first repeated one; None when no server failed that way."""
+    for err in exc.kwargs.get("errors") or []:
+        if len(err) > 4 and isinstance(err[3], dns.message.ChainTooLong) and err[4] is not None:
+            response = err[4]
+            current, targets = response.question[0].name, []
+            seen = {current}
+            while len(targets) <= MAX_CHAIN * 2:
+                try:
+                    rrset = response.find_rrset(
+                        response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME
+                    )
+                except KeyError:
+                    break
+                current = rrset[0].target
+                targets.append(current.to_text().lower())
+                if current in seen:
+                    break
+                seen.add(current)
+            return targets
+    return None
 
 
 def _nx_canonical(exc: dns.resolver.NXDOMAIN, name: str) -> str:

@@ -1,0 +1,7 @@
+"""`python -m macros`: the command line (see macros/cli.py)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

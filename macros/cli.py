@@ -1,0 +1,226 @@
+"""``python -m macros check|spf|baseline`` (CONTRACT.md "Command line").
+
+Exit codes: 0 done; 1 drift or failed checks (``check``); 2 bad input or checks could not run.
+Bad input prints one clear message to stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import sys
+
+from . import baseline as baseline_mod
+from . import config as config_mod
+from . import engine, settings as settings_mod
+from .model import SEVERITY
+from .records import InvalidName, display_name, normalize_name
+from .resolve import Resolver
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_BAD = 0, 1, 2
+
+
+class InputError(Exception):
+    """Bad input on the command line or in a file: printed as one message, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: same shape as ours, exit 2
+        self.print_usage(sys.stderr)
+        raise InputError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="python -m macros", description="Mail-flow DNS checks (see README).")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    check = sub.add_parser("check", help="check domains and print a table (or --json)")
+    check.add_argument("domains", nargs="*", metavar="DOMAIN",
+                       help="domains to check (default: every domain in the domains file)")
+    check.add_argument("--json", action="store_true", help="print one JSON list of domain reports")
+    check.add_argument("--scenario", help="for a domain not in the file: exchange-online | "
+                       "third-party-filter | hybrid-third-party")
+    check.add_argument("--filter", dest="filter_key", help="for a domain not in the file: catalogue key")
+    check.add_argument("--tenant", help="for a domain not in the file: tenant name (contoso)")
+    check.add_argument("--onprem-ip", action="append", default=[], help="on-premises sending IP (repeatable)")
+    check.add_argument("--filter-ip", action="append", default=[], help="filter sending IP (repeatable)")
+
+    spf = sub.add_parser("spf", help="RFC 7208 check_host for one IP and sender")
+    spf.add_argument("--ip", required=True)
+    spf.add_argument("--sender", required=True, help="MAIL FROM address (or a domain)")
+    spf.add_argument("--helo", default="", help="HELO/EHLO host name")
+    spf.add_argument("--json", action="store_true")
+
+    sub.add_parser("baseline", help="write the baseline from live lookups (atomically)")
+    return parser
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = settings_mod.from_environ()
+        if args.command == "check":
+            return cmd_check(args, settings)
+        if args.command == "spf":
+            return cmd_spf(args, settings)
+        return cmd_baseline(settings)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD
+    except (settings_mod.SettingsError, config_mod.ConfigError, baseline_mod.BaselineError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_BAD
+
+
+def _resolver(settings, config) -> Resolver:
+    return Resolver(list(settings.nameservers) or None, timeout=config.timeout,
+                    lifetime=config.lifetime, max_in_flight=config.max_in_flight)
+
+
+def _select(args, settings) -> config_mod.Config:
+    """The domains to check: the file's, or the named ones (from the file, else from the flags)."""
+    try:
+        config = config_mod.load(settings.domains_file)
+    except config_mod.ConfigError as exc:
+        missing = not args.domains or "does not exist" not in str(exc)
+        if missing:
+            raise
+        config = config_mod.from_data({"domains": []}, settings.domains_file)
+    if not args.domains:
+        return config
+    entries, chosen = [], []
+    for name in args.domains:
+        spec = config.get(name)
+        if spec is not None:
+            chosen.append(spec)
+            continue
+        scenario = args.scenario or (
+            "hybrid-third-party" if args.filter_key and args.onprem_ip
+            else "third-party-filter" if args.filter_key else "exchange-online")
+        entry = {"name": name, "scenario": scenario}
+        if args.filter_key:
+            entry["filter"] = args.filter_key
+        if args.tenant:
+            entry["tenant"] = args.tenant
+        if args.onprem_ip:
+            entry["onprem_ips"] = args.onprem_ip
+        if args.filter_ip:
+            entry["filter_ips"] = args.filter_ip
+        entries.append(entry)
+    if entries:
+        extra = config_mod.from_data({"domains": entries}, "command line")
+        chosen.extend(extra.domains)
+    seen, unique = set(), []
+    for spec in chosen:
+        if spec.ascii not in seen:
+            seen.add(spec.ascii)
+            unique.append(spec)
+    return config_mod.Config(path=config.path, domains=tuple(unique), timeout=config.timeout,
+                             lifetime=config.lifetime, max_in_flight=config.max_in_flight,
+                             confirm_delay=config.confirm_delay, canary=config.canary)
+
+
+def cmd_check(args, settings) -> int:
+    config = _select(args, settings)
+    baseline = baseline_mod.load(settings.baseline_file)
+    resolver = None if settings.offline else _resolver(settings, config)
+    run = engine.run(config, resolver, baseline, offline=settings.offline,
+                     confirm_delay=config.confirm_delay)
+    if args.json:
+        print(json.dumps([d.to_dict() for d in run.domains], indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print_table(run)
+    if run.offline or not run.healthy:
+        return EXIT_BAD
+    summary = run.summary()
+    return EXIT_PROBLEMS if summary["failed"] or summary["drifted"] else EXIT_OK
+
+
+def _clean(text: str) -> str:
+    """DNS text on a terminal: no control characters (escape sequences) get through."""
+    return "".join(c if c.isprintable() else "\\%03d" % ord(c) if ord(c) < 256 else "\\u%04x" % ord(c)
+                   for c in str(text))
+
+
+def print_table(run: engine.RunReport) -> None:
+    if run.offline:
+        print(f"OFFLINE: records as of {run.baseline.written_at or 'no baseline'}, not live")
+    elif not run.healthy:
+        print(f"CHECKS COULD NOT RUN: resolver unhealthy ({_clean(run.health_reason)})")
+    print(f"resolver: {_clean(run.resolver)}   at {run.generated_at}")
+    for d in run.domains:
+        print()
+        print(f"{display_name(d.spec.ascii)}  [{d.spec.scenario}]  {d.status.upper()}")
+        width = max(len(c.id) for c in d.checks) if d.checks else 10
+        for c in sorted(d.checks, key=lambda c: SEVERITY.get(c.status, 1)):
+            print(f"  {c.status.upper():8} {c.id:{width}}  {_clean(c.reason)}")
+        for r in d.records:
+            if r.status in ("drifted", "new"):
+                change = f"added {', '.join(r.added) or '-'}; removed {', '.join(r.removed) or '-'}"
+                print(f"  {r.status.upper():8} {r.type} {_clean(r.name)}  {_clean(change)}")
+    s = run.summary()
+    print()
+    print(f"{s['domains']} domain(s): {s['failed']} failed check(s), {s['drifted']} drifted record set(s), "
+          f"{s['unknown']} unknown")
+
+
+def cmd_spf(args, settings) -> int:
+    from . import spf
+
+    try:
+        ip = str(ipaddress.ip_address(args.ip.strip()))
+    except ValueError:
+        raise InputError(f"--ip {args.ip!r} is not an IP address") from None
+    sender = args.sender.strip()
+    domain = sender.rpartition("@")[2]
+    try:
+        normalize_name(domain)
+    except InvalidName as exc:
+        raise InputError(f"--sender {args.sender!r}: the domain {exc}") from None
+    helo = args.helo.strip()
+    if helo:
+        try:
+            normalize_name(helo)
+        except InvalidName as exc:
+            raise InputError(f"--helo {args.helo!r}: {exc}") from None
+    try:
+        config = config_mod.load(settings.domains_file)
+    except config_mod.ConfigError:
+        config = config_mod.from_data({"domains": []}, "defaults")
+    if settings.offline:
+        raise InputError("MAILFLOW_OFFLINE=1: check_host needs live DNS")
+    result = spf.check_host(ip, sender, helo or domain, _resolver(settings, config))
+    if args.json:
+        print(json.dumps({"result": result.result, "explanation": result.explanation,
+                          "ip": ip, "sender": sender, "helo": helo}, sort_keys=True))
+    else:
+        print(f"{result.result} {_clean(result.explanation)}")
+    return EXIT_OK
+
+
+def cmd_baseline(settings) -> int:
+    config = config_mod.load(settings.domains_file)
+    if settings.offline:
+        print("error: MAILFLOW_OFFLINE=1: a baseline needs live lookups; nothing written", file=sys.stderr)
+        return EXIT_BAD
+    old = baseline_mod.load(settings.baseline_file)
+    resolver = _resolver(settings, config)
+    run = engine.run(config, resolver, old, offline=False, confirm_delay=0)
+    domains, scenarios, lookups, refusals = engine.baseline_data(run, resolver)
+    if refusals:
+        print(f"error: baseline not written ({settings.baseline_file} untouched):", file=sys.stderr)
+        for line in refusals[:50]:
+            print(f"  - {_clean(line)}", file=sys.stderr)
+        if len(refusals) > 50:
+            print(f"  ... and {len(refusals) - 50} more", file=sys.stderr)
+        return EXIT_BAD
+    text = baseline_mod.dump(run.generated_at, run.resolver, domains, scenarios, lookups)
+    baseline_mod.write_atomic(settings.baseline_file, text)
+    changed = sum(1 for d in run.domains for r in d.records if r.status in ("drifted", "new"))
+    print(f"wrote {settings.baseline_file}: {len(domains)} domain(s), "
+          f"{sum(len(r) for r in domains.values())} record set(s), {changed} changed since the last baseline")
+    return EXIT_OK
