@@ -1,0 +1,68 @@
+"""baseline.py: sorted, stable, diff-friendly YAML, atomic writes, clear errors."""
+
+import os
+
+import pytest
+
+from macros import baseline
+from macros.resolve import Lookup
+
+
+def sample():
+    domains = {
+        "b.example": {("b.example.", "MX"): ("20 y.example.", "10 x.example.")},
+        "a.example": {("a.example.", "TXT"): ("v=spf1 -all",), ("a.example.", "MX"): ()},
+    }
+    scenarios = {"a.example": "exchange-online", "b.example": "third-party-filter"}
+    lookups = [
+        Lookup("z.example.", "TXT", "found", ("v=spf1 -all",)),
+        Lookup("a.example.", "MX", "nodata"),
+        Lookup("t.example.", "A", "timeout"),  # not definite: never stored
+    ]
+    return domains, scenarios, lookups
+
+
+def test_dump_is_sorted_and_stable(tmp_path):
+    text1 = baseline.dump("2026-11-29T02:00:00Z", "127.0.0.1:53", *sample())
+    domains, scenarios, lookups = sample()
+    text2 = baseline.dump("2026-11-29T02:00:00Z", "127.0.0.1:53",
+                          dict(reversed(list(domains.items()))), scenarios, list(reversed(lookups)))
+    assert text1 == text2
+    assert text1.index("a.example:") < text1.index("b.example:")
+    assert "t.example." not in text1
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "baseline.yml"
+    baseline.write_atomic(str(path), baseline.dump("2026-11-29T02:00:00Z", "r", *sample()))
+    loaded = baseline.load(str(path))
+    assert loaded.exists and loaded.written_at == "2026-11-29T02:00:00Z"
+    assert loaded.records("a.example") == {("a.example.", "MX"): (), ("a.example.", "TXT"): ("v=spf1 -all",)}
+    assert loaded.scenarios["b.example"] == "third-party-filter"
+    assert loaded.lookups[("z.example.", "TXT")].raw == (b"v=spf1 -all",)
+    assert loaded.lookups[("a.example.", "MX")].status == "nodata"
+
+
+def test_missing_file_is_an_empty_baseline(tmp_path):
+    loaded = baseline.load(str(tmp_path / "none.yml"))
+    assert not loaded.exists and loaded.records("a.example") is None
+
+
+def test_malformed_file_names_file_and_entry(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("domains:\n  a.example:\n    records:\n      - {name: a.example.}\n")
+    with pytest.raises(baseline.BaselineError, match=r"baseline.yml: domains.a.example.records\[0\]"):
+        baseline.load(str(path))
+    path.write_text("domains: [unclosed\n")
+    with pytest.raises(baseline.BaselineError, match="cannot be read as YAML"):
+        baseline.load(str(path))
+
+
+def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("old\n")
+
+    with pytest.raises(TypeError):
+        baseline.write_atomic(str(path), 12345)  # not text: the write fails midway
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["baseline.yml"]

@@ -1,0 +1,52 @@
+"""drift.py: the plan is pure, order/case-insensitive by construction, and never invents drift."""
+
+from macros import drift
+from macros.model import DRIFTED, NEW, UNCHANGED, UNKNOWN
+
+
+def obs(values, name="contoso.example.", rdtype="MX", status="found"):
+    return drift.Observed(name, rdtype, None if values is None else tuple(values), status)
+
+
+def test_same_values_in_another_order_are_unchanged():
+    report = drift.compare(obs(["20 b.example.", "10 a.example."]), ("10 a.example.", "20 b.example."), True)
+    assert report.status == UNCHANGED
+    assert report.added == () and report.removed == ()
+
+
+def test_changed_values_are_drifted_with_added_and_removed():
+    report = drift.compare(obs(["10 evil.example.", "20 b.example."]), ("10 a.example.", "20 b.example."), True)
+    assert report.status == DRIFTED
+    assert report.added == ("10 evil.example.",)
+    assert report.removed == ("10 a.example.",)
+
+
+def test_no_definite_answer_is_unknown_never_drift():
+    report = drift.compare(obs(None, status="timeout"), ("10 a.example.",), True)
+    assert report.status == UNKNOWN
+    assert report.observed is None
+    assert report.baseline == ("10 a.example.",)
+
+
+def test_record_removed_for_real_is_drift():
+    report = drift.compare(obs([], status="nxdomain"), ("10 a.example.",), True)
+    assert report.status == DRIFTED
+    assert report.removed == ("10 a.example.",)
+
+
+def test_not_in_baseline_is_new():
+    report = drift.compare(obs(["10 a.example."]), None, False)
+    assert report.status == NEW
+    assert report.added == ("10 a.example.",)
+
+
+def test_plan_matches_on_name_and_type():
+    baseline = {("contoso.example.", "MX"): ("10 a.example.",), ("contoso.example.", "TXT"): ("v=spf1 -all",)}
+    reports = drift.plan([obs(["10 a.example."]), obs(["v=spf1 ~all"], rdtype="TXT")], baseline)
+    assert [r.status for r in reports] == [UNCHANGED, DRIFTED]
+    assert drift.candidates(reports) == [("contoso.example.", "TXT")]
+
+
+def test_plan_without_baseline_marks_everything_new():
+    reports = drift.plan([obs(["10 a.example."]), obs([], rdtype="TXT", status="nodata")], None)
+    assert [r.status for r in reports] == [NEW, NEW]
