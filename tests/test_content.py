@@ -1,0 +1,294 @@
+"""Whole-site tests of the KB content and of Obsidian-style authoring.
+
+The main site is built once per session (`mkdocs build --strict`, offline: no DNS). The authoring
+tests build a copy of the project with an extra note in the seed's format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+import struct
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCENARIOS = ("exchange-online", "third-party-filter", "hybrid-third-party")
+
+# page (output path under the site) -> ids the check engine links to as fix links
+REQUIRED_ANCHORS = {
+    "scenarios/exchange-online/index.html": ["mx-record", "spf-record"],
+    "scenarios/third-party-filter/index.html": [
+        "mx-record", "spf-record", "exchange-online-host", "enhanced-filtering", "connectors", "arc",
+    ],
+    "scenarios/hybrid-third-party/index.html": ["mx-record", "spf-record"],
+    "common-issues/index.html": [
+        "two-spf-records", "too-many-spf-lookups", "dmarc", "dkim", "autodiscover", "mx-bypasses-filter",
+        "spoof-junk", "dkim-broken-by-filter", "hybrid-spf-missing-onprem", "connector-not-restricted",
+        "wrong-exo-host", "spf-softfail",
+    ],
+}
+
+CHECK_IDS = ("mx-route", "exo-host", "spf-present", "spf-m365", "spf-all", "spf-lookups",
+             "spf-senders", "dmarc", "dkim", "autodiscover")
+
+KB_PAGES = (
+    "index.html",
+    "scenarios/index.html",
+    *(f"scenarios/{s}/index.html" for s in SCENARIOS),
+    "common-issues/index.html",
+    "examples/index.html",
+    "reference/checks/index.html",
+    "authoring/index.html",
+    "kb/1.19-mail-flow/index.html",
+)
+
+# Directories of the project that a copy does not need to build the site.
+COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "site", ".cache", "__pycache__", ".pytest_cache",
+                                     "tests", "bench", "node_modules")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["MAILFLOW_OFFLINE"] = "1"
+    env["MAILFLOW_FAIL_ON_DRIFT"] = "0"
+    return env
+
+
+def build(project: Path, site_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site_dir)],
+        cwd=project, env=_env(), capture_output=True, text=True, timeout=300,
+    )
+
+
+def ids_in(html: str) -> set[str]:
+    return set(re.findall(r'\bid="([^"]+)"', html))
+
+
+def article(html: str) -> str:
+    """The page's own content (Material's <article>), without navigation and footer."""
+    match = re.search(r"<article\b.*?</article>", html, re.S)
+    assert match, "no <article> in page"
+    return match.group(0)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def resolve_href(site: Path, page: str, href: str) -> tuple[Path, str]:
+    """The output file a relative link on `page` points to, and its fragment."""
+    path, _, fragment = href.partition("#")
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(page), path)) if path else page
+    if path.endswith("/") or not posixpath.splitext(target)[1]:
+        target = posixpath.join(target, "index.html")
+    return site / target, fragment
+
+
+def tiny_png() -> bytes:
+    width, height = 2, 2
+    raw = b"".join(b"\x00" + b"\x00\x78\xd4" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="session")
+def kb_site(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("kb-site") / "site"
+    result = build(ROOT, site)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    return site
+
+
+def read(site: Path, page: str) -> str:
+    path = site / page
+    assert path.is_file(), f"{page} missing from the built site"
+    return path.read_text(encoding="utf-8")
+
+
+# --- the main site ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", KB_PAGES)
+def test_page_has_real_content_and_kb_metadata(kb_site, page):
+    html = read(kb_site, page)
+    body = article(html)
+    assert "<h1" in body
+    assert len(text_of(body)) > 800, f"{page} looks empty"
+    meta = re.search(r'<p class="kb-meta">(.*?)</p>', body, re.S)
+    assert meta, f"{page} shows no status/created/updated line"
+    assert "created" in meta.group(1) and "updated" in meta.group(1)
+    assert "{{" not in body and "{%" not in body, f"unrendered template text on {page}"
+
+
+@pytest.mark.parametrize("page", sorted(REQUIRED_ANCHORS))
+def test_fix_link_anchors_exist(kb_site, page):
+    missing = set(REQUIRED_ANCHORS[page]) - ids_in(read(kb_site, page))
+    assert not missing, f"{page} lacks anchors {sorted(missing)}"
+
+
+def test_common_issues_table_has_at_least_12_rows(kb_site):
+    body = article(read(kb_site, "common-issues/index.html"))
+    table = re.search(r"<table>.*?</table>", body, re.S).group(0)
+    header = re.search(r"<thead>.*?</thead>", table, re.S).group(0)
+    assert [text_of(c) for c in re.findall(r"<th\b.*?</th>", header, re.S)] == ["Issue / symptom", "Cause", "Fix"]
+    rows = re.findall(r"<tr>", re.search(r"<tbody>.*?</tbody>", table, re.S).group(0))
+    assert len(rows) >= 12
+    # every row's issue links to its own section on the page
+    ids = ids_in(body)
+    for fragment in re.findall(r'<td><a href="#([^"]+)"', table):
+        assert fragment in ids
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_scenario_page_draws_its_mail_flow_and_calls_live_status(kb_site, scenario):
+    body = article(read(kb_site, f"scenarios/{scenario}/index.html"))
+    assert re.search(r'class="mermaid"', body), "no Mermaid diagram"
+    assert "flowchart" in body
+    # no hot-linked images: every <img> is served by the site itself
+    for src in re.findall(r'<img[^>]+src="([^"]+)"', body):
+        assert not re.match(r"(?i)https?:|//", src), f"hot-linked image {src}"
+    assert "scenario_status" not in body, "macro call left unrendered"
+    assert "learn.microsoft.com" in body
+    assert 'id="references"' in body and 'id="related-topics"' in body
+
+
+def test_examples_use_content_tabs_and_highlighted_code(kb_site):
+    body = article(read(kb_site, "examples/index.html"))
+    assert body.count('class="tabbed-set') >= 6
+    labels = set(re.findall(r"<label[^>]*>([^<]+)</label>", body))
+    assert {"dig", "nslookup", "PowerShell"} <= labels
+    # fenced blocks with a language are highlighted by Pygments (and get Material's copy button)
+    assert body.count('<div class="highlight">') >= 20
+    assert re.search(r'<div class="highlight"><pre><span></span><code>.*?<span class="', body, re.S)
+    for cmdlet in ("Get-InboundConnector", "New-InboundConnector", "RestrictDomainsToIPAddresses",
+                   "SenderIPAddresses", "Set-InboundConnector", "EFSkipIPs", "EFSkipLastIP",
+                   "Get-DkimSigningConfig", "Set-ArcConfig", "Resolve-DnsName"):
+        assert cmdlet in body, cmdlet
+    for name in ("_dmarc.contoso.com", "selector1._domainkey.contoso.com", "selector2._domainkey.contoso.com",
+                 "autodiscover.contoso.com", "contoso-com.mail.protection.outlook.com"):
+        assert name in body, name
+
+
+def test_check_reference_has_a_section_per_check_and_search_finds_it(kb_site):
+    body = article(read(kb_site, "reference/checks/index.html"))
+    ids = ids_in(body)
+    for check in CHECK_IDS:
+        assert check in ids, check
+        section = body.split(f'id="{check}"', 1)[1].split("<h2", 1)[0]
+        assert "<a href=" in section, f"section {check} links to no fix"
+    index = json.loads((kb_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = {doc["location"]: doc["title"] for doc in index["docs"]}
+    for check in CHECK_IDS:
+        assert locations.get(f"reference/checks/#{check}") == check
+
+
+def test_home_routes_to_runbooks_and_live_pages(kb_site):
+    page = "index.html"
+    body = article(read(kb_site, page))
+    hrefs = re.findall(r'<a href="([^"#][^"]*)"', body)
+    local = [h for h in hrefs if not re.match(r"(?i)https?:", h)]
+    for needed in ("domains/", "drift/", "scenarios/", "common-issues/"):
+        assert any(h.startswith(needed) for h in local), needed
+    for href in local:
+        target, _ = resolve_href(kb_site, page, href)
+        assert target.is_file(), href
+
+
+# --- Obsidian-style authoring ---------------------------------------------------------------------
+
+SEED_STYLE_NOTE = """---
+tags:
+  - kb
+  - delivery
+  - email
+  - m365
+created: 2026-01-29
+updated: 2026-01-29
+status: draft
+layout: page
+---
+
+# 9.99-test-note
+
+## Overview
+
+See [[third-party-filter]] and [[common-issues#dmarc|the DMARC fix]].
+
+> [!warning]
+> Check the MX record first.
+
+![[Pasted image 20260129130931.png]]
+
+## Details
+
+Text.
+
+---
+
+**Tags:** #kb #email
+**Category:** 1-general-kb
+"""
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, ignore=COPY_IGNORE)
+    return copy
+
+
+def add_note(project: Path, text: str) -> None:
+    """A KB note and the pasted image it embeds, where an Obsidian author would put them."""
+    (project / "docs" / "kb" / "9.99-test-note.md").write_text(text, encoding="utf-8")
+    (project / "docs" / "attachments" / "Pasted image 20260129130931.png").write_bytes(tiny_png())
+
+
+def test_note_in_seed_format_builds_with_links_embed_and_callout(project_copy, tmp_path):
+    add_note(project_copy, SEED_STYLE_NOTE)
+    site = tmp_path / "site"
+    result = build(project_copy, site)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    page = "kb/9.99-test-note/index.html"
+    body = article(read(site, page))
+
+    links = dict((text_of(t), h) for h, t in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', body, re.S))
+    assert "third-party-filter" in links and "the DMARC fix" in links
+    target, fragment = resolve_href(site, page, links["third-party-filter"])
+    assert target == site / "scenarios/third-party-filter/index.html" and target.is_file()
+    target, fragment = resolve_href(site, page, links["the DMARC fix"])
+    assert target.is_file() and fragment == "dmarc" and fragment in ids_in(target.read_text(encoding="utf-8"))
+
+    srcs = re.findall(r'<img[^>]+src="([^"]+)"', body)
+    assert len(srcs) == 1
+    image, _ = resolve_href(site, page, srcs[0].replace("%20", " "))
+    assert image.is_file() and image.read_bytes().startswith(b"\x89PNG")
+
+    assert re.search(r'class="admonition warning"', body)
+    assert "[!warning]" not in body and "[[" not in body
+    assert "#kb #email" in text_of(body)
+    assert '<p class="kb-meta">' in body
+
+
+@pytest.mark.parametrize("broken", ["[[no-such-page-7f3a]]", "![[no-such-image-7f3a.png]]"])
+def test_broken_wikilink_or_embed_fails_strict_build(project_copy, tmp_path, broken):
+    note = SEED_STYLE_NOTE.replace("See [[third-party-filter]]", f"See {broken}")
+    add_note(project_copy, note)
+    result = build(project_copy, tmp_path / "site")
+    assert result.returncode != 0
+    assert "no-such-" in result.stdout + result.stderr
