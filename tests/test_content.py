@@ -163,6 +163,12 @@ def test_scenario_page_draws_its_mail_flow_and_calls_live_status(kb_site, scenar
     for src in re.findall(r'<img[^>]+src="([^"]+)"', body):
         assert not re.match(r"(?i)https?:|//", src), f"hot-linked image {src}"
     assert "scenario_status" not in body, "macro call left unrendered"
+    # Mermaid comes from the site itself, so Material never fetches it from a CDN
+    page = f"scenarios/{scenario}/index.html"
+    script = re.search(r'<script src="([^"]*mermaid[^"]*\.js)"', read(kb_site, page))
+    assert script and not re.match(r"(?i)https?:|//", script.group(1))
+    target, _ = resolve_href(kb_site, page, script.group(1))
+    assert target.is_file()
     assert "learn.microsoft.com" in body
     assert 'id="references"' in body and 'id="related-topics"' in body
 
