@@ -29,8 +29,9 @@ if TYPE_CHECKING:  # pragma: no cover
 VERSION = "v=spf1"
 MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 QUALIFIERS = ("+", "-", "~", "?")
-#: Terms that cause DNS queries (RFC 7208 section 4.6.4).
-DNS_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
+#: Terms that cause DNS queries (RFC 7208 section 4.6.4): these mechanisms, and redirect.
+DNS_MECHANISMS = ("include", "a", "mx", "ptr", "exists")
+DNS_TERMS = DNS_MECHANISMS + ("redirect",)
 MAX_DNS_TERMS = 10
 MAX_VOID_LOOKUPS = 2
 MAX_MX = 10
@@ -88,6 +89,14 @@ class Term:
     value: str | None
     domain: str | None
 
+    @property
+    def queries_dns(self) -> bool:
+        """True for the terms RFC 7208 section 4.6.4 counts: include, a, mx, ptr, exists and
+        the redirect modifier (an unknown modifier named ``a=`` is no DNS term)."""
+        if self.kind == "modifier":
+            return self.name == "redirect"
+        return self.name in DNS_MECHANISMS
+
 
 @dataclass(frozen=True)
 class Record:
@@ -122,7 +131,7 @@ class Record:
     def dns_terms(self) -> int:
         """Terms that cause DNS queries (section 4.6.4); an ignored redirect does not."""
         ignored = self.modifier("redirect") if self.all is not None else None
-        return sum(1 for t in self.terms if t.name in DNS_TERMS and t is not ignored)
+        return sum(1 for t in self.terms if t.queries_dns and t is not ignored)
 
 
 def _macro_string_errors(text: str, where: str) -> list[str]:
@@ -320,9 +329,11 @@ def needed_lookups(domain: str, record_text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for term in record.terms:
         target = term.domain
+        if not term.queries_dns:
+            continue
         if term.name == "include" or (term.name == "redirect" and term is record.redirect):
             wanted = [(target, "TXT")] if target else []
-        elif term.name in ("a", "mx") and term.kind == "mechanism":
+        elif term.name in ("a", "mx"):
             if target is None and term.value and not term.value.startswith("/"):
                 continue  # a macro
             target = target or own
@@ -448,7 +459,7 @@ class _Walk:
         children = []
         notes = []
         for term in record.terms:
-            if term.name not in DNS_TERMS:
+            if not term.queries_dns:
                 continue
             if self.dns_terms > WALK_LIMIT:
                 if not self.stopped:
