@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import yaml
 
 from . import catalogue as catalogue_mod
 from .model import SCENARIOS
-from .records import InvalidName, is_hostname, normalize_name
+from .records import InvalidName, display_name, is_hostname, normalize_name
 
 DEFAULT_CANARY = ("spf.protection.outlook.com", "TXT")
 TOP_KEYS = {"resolver", "canary", "domains"}
@@ -208,8 +209,11 @@ def _domain(entry, index: int, problems: list[str]) -> DomainSpec | None:
         name = name.strip()
         try:
             ascii_name = normalize_name(name).rstrip(".")
-            if not is_hostname(ascii_name) or "." not in ascii_name:
+            if (not is_hostname(ascii_name) or "." not in ascii_name
+                    or ascii_name.rsplit(".", 1)[-1].isdigit()):  # an IP address is no domain
                 problems.append(f"{where}: field 'name': {name!r} is not a valid mail domain")
+            elif display_name(ascii_name) == ascii_name and "xn--" in ascii_name:
+                problems.append(f"{where}: field 'name': {name!r} has an xn-- label that is not valid punycode")
         except InvalidName as exc:
             problems.append(f"{where}: field 'name': {exc}")
 
@@ -235,6 +239,10 @@ def _domain(entry, index: int, problems: list[str]) -> DomainSpec | None:
             problems.append(f"{where}: field 'filter_mx': must be a non-empty list of host patterns like '*.filter.example'")
         else:
             patterns = tuple(p.strip().lower().rstrip(".") for p in filter_mx)
+            for i, pattern in enumerate(patterns):
+                if not re.fullmatch(r"[a-z0-9*?._-]+", pattern):
+                    problems.append(f"{where}: field 'filter_mx'[{i}]: {filter_mx[i]!r} is not a host "
+                                    "pattern like '*.filter.example'")
     if scenario in ("third-party-filter", "hybrid-third-party") and filter_key is None and filter_mx is None:
         problems.append(f"{where}: field 'filter': a third-party scenario needs 'filter' (a catalogue key) or 'filter_mx'")
 
