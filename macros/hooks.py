@@ -11,15 +11,11 @@ from pathlib import Path
 from mkdocs.structure.files import File, Files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-try:
-    from macros import site  # noqa: E402  (the package mkdocs-macros already imported)
-except ImportError:  # TEMPORARY while checks.py/spf.py are being written
-    site = None
+from macros import site  # noqa: E402  (the package mkdocs-macros already imported)
 
 
 def on_files(files: Files, config) -> Files:
-    pages = site.generated_pages() if site else {"domains/index.md": "# Domains\n"}
-    for src_uri, content in pages.items():
+    for src_uri, content in site.generated_pages().items():
         existing = files.get_file_from_path(src_uri)
         if existing is not None:
             files.remove(existing)

@@ -1,0 +1,206 @@
+"""Whole-site builds with `mkdocs build --strict` against the real BIND server (and FakeDNS faults).
+
+A domain page per domain, scenario pages with live verdicts, drift.json, hostile records shown
+inert, offline mode without DNS, an unhealthy resolver, bad input.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.support.sites import build, cli, make_project
+
+DOMAINS = [
+    {"name": "contoso.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "contoso"},
+    {"name": "bypass.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "bypass"},
+    {"name": "hybrid-missing.example", "scenario": "hybrid-third-party", "filter": "hornetsecurity",
+     "tenant": "hybridmissing", "onprem_ips": ["198.51.100.25"]},
+    {"name": "bücher.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "buecher"},
+    {"name": "hostile.example", "scenario": "third-party-filter", "filter_mx": ["*.hostile.example"]},
+    {"name": "exo.example", "scenario": "exchange-online"},
+]
+
+
+@pytest.fixture(scope="module")
+def live(bind_server, tmp_path_factory):
+    project = make_project(tmp_path_factory.mktemp("live"), DOMAINS)
+    result = build(project, MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 0, result.output
+    return result
+
+
+def checks_of(report):
+    return {c["id"]: c["status"] for c in report["checks"]}
+
+
+def test_every_domain_gets_a_page_and_the_index_lists_them(live):
+    index = live.page("domains/")
+    for entry in DOMAINS:
+        ascii_name = entry["name"].encode("idna").decode() if not entry["name"].isascii() else entry["name"]
+        page = live.page(f"domains/{ascii_name}/")
+        assert "mf-checks" in page
+        for check_id in ("mx-route", "exo-host", "spf-present", "spf-m365", "spf-all", "spf-lookups",
+                         "spf-senders", "dmarc", "dkim", "autodiscover"):
+            assert f'id="check-{check_id}"' in page
+        assert f'href="{ascii_name}/"' in index or f'href="./{ascii_name}/"' in index
+    assert "bücher.example" in live.page("domains/xn--bcher-kva.example/")
+
+
+def test_verdicts_match_the_zones(live):
+    reports = {d["domain"]: d for d in live.drift()["domains"]}
+    assert checks_of(reports["contoso.example"])["mx-route"] == "pass"
+    assert checks_of(reports["bypass.example"])["mx-route"] == "fail"
+    assert checks_of(reports["hybrid-missing.example"])["spf-senders"] == "fail"
+    assert checks_of(reports["exo.example"])["mx-route"] == "pass"
+    page = live.page("domains/bypass.example/")
+    row = re.search(r'<tr class="mf-row-fail" id="check-mx-route">.*?</tr>', page).group(0)
+    assert "FAIL" in row and "bypass-example.mail.protection.outlook.com" in row
+    assert 'href="../../common-issues/#mx-bypasses-filter"' in row or "scenarios/third-party-filter/#mx-record" in row
+
+
+def test_domain_page_lists_records_resolver_and_time(live, bind_server):
+    page = live.page("domains/contoso.example/")
+    assert "MS=ms80509778" in page  # every apex TXT record, not only SPF
+    assert "v=spf1 include:spf.protection.outlook.com include:spf.hornetsecurity.com -all" in page
+    assert bind_server.address in page
+    assert re.search(r"Checked live at <time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</time>", page)
+    assert "DNS-querying terms" in page  # the SPF tree with its count
+
+
+def test_scenario_pages_carry_live_verdicts(live):
+    third = live.page("scenarios/third-party-filter/")
+    assert "bypass.example" in third and "contoso.example" in third
+    assert "hybrid-missing.example" not in third
+    # worst first: the failing domain is listed before the passing one
+    assert third.index("bypass.example") < third.index("contoso.example")
+    hybrid = live.page("scenarios/hybrid-third-party/")
+    assert "hybrid-missing.example" in hybrid and "FAIL" in hybrid
+
+
+def test_drift_json_has_the_contract_shape(live):
+    data = live.drift()
+    assert set(data) >= {"generated_at", "resolver_healthy", "offline", "baseline", "summary", "domains"}
+    assert data["resolver_healthy"] is True and data["offline"] is False
+    assert data["summary"]["domains"] == len(DOMAINS)
+    failed = sum(1 for d in data["domains"] for c in d["checks"] if c["status"] == "fail")
+    assert data["summary"]["failed"] == failed > 0
+    for d in data["domains"]:
+        assert set(d) >= {"domain", "scenario", "checks", "records"}
+        for c in d["checks"]:
+            assert set(c) >= {"id", "status", "reason", "expected", "observed", "fix"}
+            assert c["status"] in ("pass", "warn", "fail", "unknown")
+        for r in d["records"]:
+            assert set(r) >= {"name", "type", "status", "baseline", "observed"}
+            assert r["status"] == "new"  # no baseline yet
+
+
+def test_fix_links_point_at_existing_anchors(live):
+    ids_by_page = {}
+    for d in live.drift()["domains"]:
+        for c in d["checks"]:
+            path, _, anchor = c["fix"].partition("#")
+            if path not in ids_by_page:
+                ids_by_page[path] = set(re.findall(r'id="([^"]+)"', live.page(path)))
+            assert anchor in ids_by_page[path], f"{c['id']} links to missing {c['fix']}"
+
+
+HOSTILE_MARKERS = [
+    re.compile(r"<script[^>]*>\s*alert", re.I),
+    re.compile(r"<img[^>]*onerror", re.I),
+    re.compile(r"<[a-z][^>]*\son(error|click)\s*=", re.I),
+    re.compile(r'href\s*=\s*["\']?\s*javascript:(?!void\(0\)")', re.I),  # Material's own share button
+]
+
+
+def test_hostile_records_are_inert_on_every_page(live):
+    for path in live.html_files():
+        html = path.read_text(encoding="utf-8")
+        for marker in HOSTILE_MARKERS:
+            assert not marker.search(html), f"{path}: {marker.pattern}"
+        assert html.count("JINJA-RAN") == html.count("{% if true %}JINJA-RAN"), "Jinja in DNS text ran"
+        assert "root:x:0:0" not in html
+        assert "injected heading</h1>" not in html
+    page = live.page("domains/hostile.example/")
+    assert "&lt;script&gt;alert(&#39;txt&#39;)&lt;/script&gt;" in page
+    assert "{{ 7*7 }}" in page and "{% if true %}" in page
+    assert "[click me](javascript:alert(3))" in page
+    assert "\\010--8&lt;--" in page  # the newline shown as \010, the snippet marker literal
+    index = (live.site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "alert(" not in index, "DNS text must stay out of the search index"
+
+
+def test_offline_builds_from_the_baseline_without_dns(bind_server, tmp_path):
+    project = make_project(tmp_path, DOMAINS[:2])
+    written = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert written.returncode == 0, written.stderr
+    stamp = re.search(r"written_at: '?([0-9T:Z-]+)", (project / "baseline.yml").read_text()).group(1)
+    # Offline asks no DNS: a nameserver that does not exist must not matter.
+    result = build(project, MAILFLOW_OFFLINE="1", MAILFLOW_NAMESERVERS="127.0.0.1:9")
+    assert result.returncode == 0, result.output
+    page = result.page("domains/bypass.example/")
+    assert f"records as of {stamp}, not live" in page
+    assert "Checked live" not in page
+    data = result.drift()
+    assert data["offline"] is True
+    reports = {d["domain"]: d for d in data["domains"]}
+    assert checks_of(reports["bypass.example"])["mx-route"] == "fail"  # judged from the baseline
+    assert checks_of(reports["contoso.example"])["mx-route"] == "pass"
+
+
+def test_unhealthy_resolver_makes_everything_unknown(fake_dns, tmp_path):
+    fake_dns.fault("*", "nxdomain")
+    project = make_project(tmp_path, DOMAINS[:2])
+    result = build(project, MAILFLOW_NAMESERVERS=fake_dns.address)
+    assert result.returncode == 0, result.output
+    data = result.drift()
+    assert data["resolver_healthy"] is False
+    assert {c["status"] for d in data["domains"] for c in d["checks"]} == {"unknown"}
+    assert {r["status"] for d in data["domains"] for r in d["records"]} == {"unknown"}
+    assert data["summary"]["drifted"] == 0 and data["summary"]["failed"] == 0
+    assert "Live checks could not run." in result.page("domains/contoso.example/")
+    assert "no records are known yet" in result.page("domains/contoso.example/")
+
+
+def test_fresh_clone_builds_on_this_machines_resolver(tmp_path):
+    """No settings at all: the sample domains.yml, the system resolver (NXDOMAIN for public names
+    here), and still a clean strict build that says the checks could not run."""
+    from tests.support.sites import ROOT
+
+    project = make_project(tmp_path)
+    (project / "domains.yml").write_text((ROOT / "domains.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    started = time.monotonic()
+    result = build(project)
+    assert result.returncode == 0, result.output
+    assert time.monotonic() - started < 120
+    data = result.drift()
+    if not data["resolver_healthy"]:
+        assert "Live checks could not run." in result.page("index.html") or \
+            "Live checks could not run." in result.page("domains/")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("domains:\n  - name: contoso.example\n    scenario: cloudy\n", r"domains\[0\] \(contoso.example\): field 'scenario'"),
+    ("domains:\n  - name: " + "a" * 64 + ".example\n    scenario: exchange-online\n", "longer than 63 octets"),
+    ("domains:\n  - name: x.example\n    scenario: hybrid-third-party\n    filter: hornetsecurity\n    onprem_ips: [1.2.3.999]\n",
+     r"field 'onprem_ips'\[0\]: '1.2.3.999' is not an IP address"),
+    ("domains: [unclosed\n", "not valid YAML"),
+])
+def test_bad_domains_file_stops_the_build_with_one_clear_message(tmp_path, text, expected):
+    project = make_project(tmp_path)
+    (project / "domains.yml").write_text(text, encoding="utf-8")
+    result = build(project, MAILFLOW_OFFLINE="1")
+    assert result.returncode != 0
+    assert "Traceback" not in result.output
+    assert re.search(expected, result.output), result.output
+    assert "domains.yml" in result.output
+    assert not (project / "site" / "index.html").exists()
+
+
+def test_bad_nameserver_setting_is_named(tmp_path):
+    project = make_project(tmp_path, DOMAINS[:1])
+    result = build(project, MAILFLOW_NAMESERVERS="dns.example:53")
+    assert result.returncode != 0 and "Traceback" not in result.output
+    assert "MAILFLOW_NAMESERVERS" in result.output
