@@ -331,25 +331,36 @@ def _servfail_reason(exc: dns.resolver.NoNameservers) -> str:
 
 
 def _answer_cnames(exc: dns.resolver.NoNameservers) -> list[str] | None:
-    """The CNAME targets of an answer dnspython rejected as a chain too long (a loop), in order,
-    up to and including the first repeated one; None when no server failed that way."""
+    """The CNAME targets of a failed answer that holds a CNAME loop, in order, up to and
+    including the first repeated one; None when no server failed that way.
+
+    Two shapes reach here: an answer dnspython rejected as a chain too long (the server put the
+    whole loop in one answer), and a SERVFAIL that carries the looping CNAMEs (BIND answers an
+    in-zone loop that way)."""
     for err in exc.kwargs.get("errors") or []:
-        if len(err) > 4 and isinstance(err[3], dns.message.ChainTooLong) and err[4] is not None:
-            response = err[4]
-            current, targets = response.question[0].name, []
-            seen = {current}
-            while len(targets) <= MAX_CHAIN * 2:
-                try:
-                    rrset = response.find_rrset(
-                        response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME
-                    )
-                except KeyError:
-                    break
-                current = rrset[0].target
-                targets.append(current.to_text().lower())
-                if current in seen:
-                    break
-                seen.add(current)
+        if len(err) <= 4 or err[4] is None:
+            continue
+        response = err[4]
+        too_long = isinstance(err[3], dns.message.ChainTooLong)
+        if not response.question:
+            continue
+        current, targets = response.question[0].name, []
+        seen = {current}
+        looped = False
+        while len(targets) <= MAX_CHAIN * 2:
+            try:
+                rrset = response.find_rrset(
+                    response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME
+                )
+            except KeyError:
+                break
+            current = rrset[0].target
+            targets.append(current.to_text().lower())
+            if current in seen:
+                looped = True
+                break
+            seen.add(current)
+        if too_long or looped:
             return targets
     return None
 
