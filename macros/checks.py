@@ -73,9 +73,10 @@ def evaluate(spec: DomainSpec, resolver, spf_tree: "spf.Tree | None" = None) -> 
     the :func:`spf.analyze` tree of the domain when the caller already has it.
     """
     queries = base_queries(spec)
-    if hasattr(resolver, "lookup_many"):
-        resolver.lookup_many(queries)
-    mx_l, txt_l, dmarc_l, sel1_l, sel2_l, ad_l, exo_l = (resolver.lookup(n, t) for n, t in queries)
+    found = list(resolver.lookup_many(queries).values()) if hasattr(resolver, "lookup_many") else []
+    if len(found) != len(queries):  # lookup_many answers in order, one per distinct key
+        found = [resolver.lookup(n, t) for n, t in queries]
+    mx_l, txt_l, dmarc_l, sel1_l, sel2_l, ad_l, exo_l = found
     tree = spf_tree if spf_tree is not None else spf.analyze(spec.fqdn, resolver.lookup)
     checks = [
         mx_route(spec, mx_l),
