@@ -216,8 +216,10 @@ def exo_host(spec: DomainSpec, lookup: Lookup) -> Check:
     if lookup.found:
         return Check(cid, PASS, f"{host} resolves: Exchange Online knows the domain",
                      expected, lookup.describe(), FIX_EXO_HOST)
-    return Check(cid, WARN, f"{host} does not resolve: the filter may deliver to the wrong "
-                 "Exchange Online host", expected, lookup.describe(), FIX_WRONG_EXO_HOST)
+    why = ("the filter may deliver to the wrong Exchange Online host" if spec.third_party else
+           "compare it with the MX value the Microsoft 365 admin center shows (set exo_host)")
+    return Check(cid, WARN, f"{host} does not resolve: {why}", expected, lookup.describe(),
+                 FIX_WRONG_EXO_HOST)
 
 
 def spf_present(spec: DomainSpec, lookup: Lookup) -> Check:

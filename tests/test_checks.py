@@ -80,6 +80,8 @@ CASES = [
      "common-issues/#wrong-exo-host"),
     ("contoso.example", TP, {"exo_host": "wrong-host.mail.protection.outlook.com"}, "exo-host", WARN,
      "wrong-host.mail.protection.outlook.com does not resolve", "common-issues/#wrong-exo-host"),
+    ("ad-a.example", EXO, {"exo_host": "wrong-host.mail.protection.outlook.com"}, "exo-host", WARN,
+     "compare it with the MX value the Microsoft 365 admin center shows", "common-issues/#wrong-exo-host"),
     ("contoso.example", TP, {"exo_host": "exo.servfail.example"}, "exo-host", UNKNOWN,
      "A lookup of exo.servfail.example failed", None),
     # ---- spf-present ----
