@@ -11,6 +11,7 @@ Rules (DESIGN.md, "values normalized when built"):
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 import dns.exception
 import dns.name
@@ -24,6 +25,7 @@ class InvalidName(ValueError):
     """A domain name that cannot be a DNS name (bad label, too long, bad IDN)."""
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
     """Return ``name`` as lowercase A-labels with one trailing dot.
 
