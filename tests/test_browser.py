@@ -1,0 +1,433 @@
+"""The site as a helpdesk uses it: Playwright driving Debian's Chromium.
+
+One site is built for the module with ``mkdocs build --strict`` against the session BIND server
+(domains that pass, fail, warn and cannot be checked), served on 127.0.0.1 by a small
+``http.server`` thread on a free port. The tests search the way people do (key by key), read the
+verdicts on the Domains index and on a domain page in light and dark mode, follow the fix links
+(with the mouse and with the keyboard only), and check that no page asks any other host for
+anything or logs an error. Screenshots land in ``test-artifacts/screenshots/`` for a reviewer.
+
+Nothing is downloaded at test time: the browser is ``/usr/bin/chromium`` (Debian's ``chromium``,
+installed by ``make test``). A missing browser is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support.sites import ROOT, build, make_project
+from tests.test_site import DOMAINS as SITE_DOMAINS
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - reported by the browser fixture
+    sync_playwright = None
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+TIMEOUT_MS = 10_000
+
+#: test_site's mix (pass, fail, hostile records, IDN) plus one of each remaining verdict.
+DOMAINS = SITE_DOMAINS + [
+    {"name": "toomany.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "toomany"},
+    {"name": "partial.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "partial"},
+    {"name": "softfail.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "softfail"},
+]
+FAILING = "bypass.example"  # mx-route fails: its MX lets mail bypass the filter
+
+#: A closed shadow root hides Mermaid's SVG from the test; open it (the page behaves the same).
+OPEN_SHADOW_ROOTS = """
+const attach = Element.prototype.attachShadow;
+Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: "open"}); };
+"""
+
+#: WCAG 2.x contrast ratio of an element's text against what is painted behind it.
+CONTRAST = """
+el => {
+  const parse = s => {
+    const m = s.match(/^rgba?\\(([^)]*)\\)$/);
+    if (!m) throw new Error("unexpected colour " + s);
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, below) => [0, 1, 2].map(i => top[i] * top[3] + below[i] * (1 - top[3])).concat([1]);
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) layers.unshift(parse(getComputedStyle(e).backgroundColor));
+  let bg = [255, 255, 255, 1];
+  for (const layer of layers) bg = over(layer, bg);
+  const fg = over(parse(getComputedStyle(el).color), bg);
+  const lum = c => {
+    const [r, g, b] = c.slice(0, 3).map(v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  return {ratio: (hi + 0.05) / (lo + 0.05), color: getComputedStyle(el).color,
+          background: getComputedStyle(el).backgroundColor};
+}
+"""
+
+
+# ---- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(bind_server, tmp_path_factory) -> Path:
+    project = make_project(tmp_path_factory.mktemp("browser"), DOMAINS)
+    result = build(project, MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 0, result.output
+    return result.site
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output for failures
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site) -> str:
+    """``http://127.0.0.1:PORT/`` serving the built site (the port is whatever is free)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_QuietHandler, directory=str(site)))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if sync_playwright is None:
+        pytest.fail("Playwright for Python is not installed: .venv/bin/pip install -r requirements-dev.txt "
+                    "(the browser tests are never skipped)", pytrace=False)
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} not found: install Debian's Chromium (apt-get install chromium, or run "
+                    "`make test`); the browser tests need it and are never skipped, and Playwright must not "
+                    "download a browser", pytrace=False)
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        except PlaywrightError as exc:
+            pytest.fail(f"{CHROMIUM} did not start under Playwright: {exc}", pytrace=False)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Watch:
+    """Everything a page asked for and every error it reported."""
+
+    origin: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def foreign(self) -> list[str]:
+        return [u for u in self.requests
+                if not (u.startswith(self.origin) or u.startswith(("data:", "blob:")))]
+
+
+@pytest.fixture
+def context(browser, base_url):
+    """A fresh browser profile per test (light mode, nothing remembered from another test)."""
+    ctx = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900},
+                              color_scheme="light", reduced_motion="reduce")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def watch(context, base_url) -> Watch:
+    recorded = Watch(base_url)
+    context.on("request", lambda request: recorded.requests.append(request.url))
+    context.on("response", lambda response: response.status >= 400 and recorded.errors.append(
+        f"HTTP {response.status} {response.url}"))
+    return recorded
+
+
+@pytest.fixture
+def page(context, watch):
+    tab = context.new_page()
+    tab.on("console", lambda msg: msg.type == "error" and watch.errors.append(f"console: {msg.text}"))
+    tab.on("pageerror", lambda exc: watch.errors.append(f"page error: {exc}"))
+    yield tab
+    # Whatever a test did, no page may have reached past the local server.
+    assert not watch.foreign(), f"requests to other hosts: {watch.foreign()}"
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def goto(page, path: str) -> None:
+    page.goto(path, wait_until="networkidle")
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def screenshot(target, name: str, **options) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    target.screenshot(path=str(path), **options)
+    return path
+
+
+def wait_for_results(page, query: str) -> None:
+    """Wait until Material shows the results of the whole ``query`` (not of a prefix of it).
+
+    Each result link carries the terms it was found for in ``?h=``; the last query's terms are
+    the query itself, lowercased, split at spaces and hyphens.
+    """
+    terms = re.sub(r"[\s-]+", " ", query.strip().lower())
+    page.wait_for_function(
+        """terms => [...document.querySelectorAll('.md-search-result__link')]
+             .some(a => new URL(a.href).searchParams.get('h') === terms)""",
+        arg=terms, timeout=TIMEOUT_MS)
+
+
+def report_of(site: Path, domain: str) -> dict:
+    """The domain's entry in the built site's drift.json."""
+    data = json.loads((site / "drift.json").read_text(encoding="utf-8"))
+    return next(d for d in data["domains"] if d["domain"] == domain)
+
+
+def result_hrefs(page) -> list[str]:
+    return page.locator(".md-search-result__link").evaluate_all("links => links.map(a => a.href)")
+
+
+def contrast(locator) -> dict:
+    return locator.evaluate(CONTRAST)
+
+
+def dark_mode(page) -> None:
+    page.locator("label[title='Switch to dark mode']").click()
+    expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
+
+
+# ---- search -------------------------------------------------------------------------------------
+
+
+SEARCHES = [
+    # query, the page (path and section) it must find, text that page must show
+    ("SPF", "/scenarios/third-party-filter/", "", "Third-party filter in front of Exchange Online"),
+    ("Enhanced Filtering", "/examples/", "enhanced-filtering", "Enhanced Filtering for Connectors"),
+    (FAILING, f"/domains/{FAILING}/", "", FAILING),
+    ("spf-lookups", "/reference/checks/", "spf-lookups", "spf-lookups"),
+]
+
+
+@pytest.mark.parametrize("query, path, section, text", SEARCHES, ids=[s[0] for s in SEARCHES])
+def test_search_finds_the_page(page, query, path, section, text):
+    goto(page, "")
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()
+    box.press_sequentially(query, delay=15)  # fill() would not fire Material's key events
+    wait_for_results(page, query)
+    hrefs = result_hrefs(page)
+    wanted = [h for h in hrefs if path_of(h) == path and urlsplit(h).fragment == section]
+    assert wanted, f"{query!r} did not find {path}#{section}; results: {hrefs}"
+    page.locator(".md-search-result__link").nth(hrefs.index(wanted[0])).click()
+    page.wait_for_url(lambda url: path_of(url) == path and urlsplit(url).fragment == section)
+    if section:
+        expect(page.locator(f"[id='{section}']")).to_be_in_viewport()
+        expect(page.locator(f"[id='{section}']")).to_contain_text(text)
+    else:
+        expect(page.locator("h1")).to_contain_text(text)
+
+
+# ---- domain pages -------------------------------------------------------------------------------
+
+
+LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "unknown": "UNKNOWN"}
+
+
+def test_domain_page_shows_each_verdict_as_text_and_colour(page, site):
+    report = report_of(site, FAILING)
+    goto(page, f"domains/{FAILING}/")
+    for check in report["checks"]:
+        row = page.locator(f"#check-{check['id']}")
+        badge = row.locator(".mf-badge")
+        expect(badge).to_be_visible()
+        expect(badge).to_have_text(re.compile(rf"\b{LABELS[check['status']]}\b"))
+    styles = {status: page.locator(f".mf-checks .mf-badge.mf-{status}").first.evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]") for status in ("pass", "fail")}
+    assert styles["pass"] != styles["fail"], "pass and fail badges look alike"
+    screenshot(page, f"domain-{FAILING}", full_page=True)
+
+
+def test_fix_link_on_a_domain_page_opens_the_runbook_section(page, site):
+    report = report_of(site, FAILING)
+    failing = next(c for c in report["checks"] if c["status"] == "fail")
+    goto(page, f"domains/{FAILING}/")
+    page.locator(f"#check-{failing['id']} a.mf-fix").click()
+    target_path, _, anchor = failing["fix"].partition("#")
+    page.wait_for_url(lambda url: path_of(url) == "/" + target_path and urlsplit(url).fragment == anchor)
+    target = page.locator(f"[id='{anchor}']")
+    expect(target).to_have_count(1)
+    expect(target).to_be_visible()
+    expect(target).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_badges_stay_readable_in_light_and_dark_mode(page, scheme):
+    goto(page, "domains/")
+    if scheme == "dark":
+        dark_mode(page)
+    badges = page.locator(".mf-domains .mf-badge")
+    seen = set()
+    for i in range(badges.count()):
+        badge = badges.nth(i)
+        expect(badge).to_be_visible()
+        label = badge.inner_text().strip()
+        status = next(s for s, text in LABELS.items() if text in label)
+        seen.add(status)
+        measured = contrast(badge)
+        assert measured["ratio"] >= 4.5, f"{scheme}: {label} badge contrast {measured}"
+    assert seen == set(LABELS), f"the index should show every verdict, saw {seen}"
+    for selector in (".mf-domains a", ".mf-fix", ".mf-domains td"):
+        measured = contrast(page.locator(selector).first)
+        assert measured["ratio"] >= 4.5, f"{scheme}: {selector} contrast {measured}"
+    if scheme == "dark":
+        goto(page, f"domains/{FAILING}/")  # the choice is remembered across pages
+        expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
+        for status in ("pass", "fail"):
+            badge = page.locator(f".mf-checks .mf-badge.mf-{status}").first
+            expect(badge).to_be_visible()
+            assert contrast(badge)["ratio"] >= 4.5
+        screenshot(page, f"domain-{FAILING}-dark")
+
+
+def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, site):
+    data = json.loads((site / "drift.json").read_text(encoding="utf-8"))
+    goto(page, "domains/")
+    rows = page.locator(".mf-domains tbody tr")
+    expect(rows).to_have_count(len(DOMAINS))
+    order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3}
+    statuses = rows.evaluate_all("rows => rows.map(r => r.dataset.status)")
+    assert statuses == sorted(statuses, key=order.get), statuses
+    row = rows.filter(has=page.locator(f"a[href$='{FAILING}/']"))
+    expect(row.locator(".mf-badge").first).to_have_text(re.compile(r"FAIL"))
+    screenshot(page, "domains", full_page=True)
+    failing = next(c for d in data["domains"] if d["domain"] == FAILING for c in d["checks"] if c["status"] == "fail")
+    row.locator("a.mf-fix").first.click()
+    path, _, anchor = failing["fix"].partition("#")
+    page.wait_for_url(lambda url: path_of(url) == "/" + path and urlsplit(url).fragment == anchor)
+    expect(page.locator(f"[id='{anchor}']")).to_be_in_viewport()
+
+
+# ---- Mermaid and code blocks --------------------------------------------------------------------
+
+
+def test_mermaid_diagram_renders_as_svg(page):
+    page.add_init_script(OPEN_SHADOW_ROOTS)
+    goto(page, "scenarios/third-party-filter/")
+    svg = page.locator(".mermaid svg").first
+    expect(svg).to_be_visible()
+    assert svg.locator("g.node").count() >= 3, "the diagram has no nodes"
+    expect(svg).to_contain_text("Exchange Online")
+    expect(svg).not_to_contain_text("Syntax error")
+    box = svg.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 100, box
+    screenshot(page, "scenario")
+    screenshot(page.locator(".mermaid").first, "scenario-diagram")
+
+
+def test_command_blocks_have_copy_buttons(page, context, base_url):
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+    goto(page, "examples/")
+    blocks = page.locator(".md-content pre:has(> code)")
+    assert blocks.count() >= 5
+    copy = "button[data-md-type=copy], button.md-clipboard"  # Material 9.7, and before
+    expect(page.locator(f".md-content pre :is({copy})")).to_have_count(blocks.count())
+    first = blocks.first
+    first.hover()
+    button = first.locator(copy)
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("title", re.compile("copy", re.IGNORECASE))
+    button.click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.strip() == first.locator("code").inner_text().strip()
+
+
+# ---- only local requests, no errors -------------------------------------------------------------
+
+
+def test_pages_ask_only_the_local_server_and_log_no_errors(page, watch):
+    for path in ("", "scenarios/third-party-filter/", f"domains/{FAILING}/", "domains/hostile.example/",
+                 "examples/"):
+        goto(page, path)
+    # Instant navigation and the search worker fetch too.
+    page.locator(".md-nav__link", has_text="Domains").first.click()
+    page.wait_for_url(lambda url: path_of(url) == "/domains/")
+    page.locator("input[data-md-component=search-query]").click()
+    page.locator("input[data-md-component=search-query]").press_sequentially("mx", delay=15)
+    wait_for_results(page, "mx")
+    assert len(watch.requests) > 10
+    assert not watch.foreign(), f"requests to other hosts: {watch.foreign()}"
+    assert not watch.errors, "\n".join(watch.errors)
+
+
+def test_home_page_screenshot(page, watch):
+    goto(page, "")
+    expect(page.locator("h1")).to_contain_text("Mail-flow KB")
+    screenshot(page, "home", full_page=True)
+    assert not watch.errors, "\n".join(watch.errors)
+
+
+# ---- keyboard only ------------------------------------------------------------------------------
+
+
+def test_keyboard_only_search_then_fix_link(page, site):
+    report = report_of(site, FAILING)
+    goto(page, "")
+    page.keyboard.press("/")  # Material's shortcut for the search box
+    expect(page.locator("input[data-md-component=search-query]")).to_be_focused()
+    page.keyboard.type(FAILING, delay=15)
+    wait_for_results(page, FAILING)
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("() => document.activeElement.href || ''")
+    assert path_of(focused) == f"/domains/{FAILING}/", focused
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: path_of(url) == f"/domains/{FAILING}/")
+    expect(page.locator("h1")).to_contain_text(FAILING)
+
+    # Tab from the top of the page to the first Fix link: the worst problem's.
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.matches('a.mf-fix')"):
+            break
+    else:
+        pytest.fail("no Fix link is reachable with Tab")
+    fix = page.locator("a.mf-fix:focus")
+    first_problem = next(c for c in report["checks"] if c["status"] == "fail")
+    expect(fix).to_have_attribute("href", re.compile(re.escape(first_problem["fix"].split("#")[1]) + "$"))
+    outline = fix.evaluate("el => [getComputedStyle(el).outlineStyle, getComputedStyle(el).outlineWidth]")
+    assert outline[0] != "none" and outline[1] != "0px", f"the focused Fix link shows no focus ring: {outline}"
+    page.keyboard.press("Enter")
+    path, _, anchor = first_problem["fix"].partition("#")
+    page.wait_for_url(lambda url: path_of(url) == "/" + path and urlsplit(url).fragment == anchor)
+    expect(page.locator(f"[id='{anchor}']")).to_be_in_viewport()
