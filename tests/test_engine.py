@@ -1,0 +1,342 @@
+"""engine.run against real DNS: definite answers vs no answer, bounded time, prefetch, flapping.
+
+BIND serves tests/zones/; FakeDNS serves copies of those zones when a fault (timeout, slow,
+an answer that flips back) is needed. The helpers here are shared with test_cli and test_nightly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import dns.message
+import dns.rdatatype
+import dns.zone
+
+from macros import config as config_mod
+from macros import engine
+from macros.baseline import Baseline
+from macros.resolve import Resolver
+from tests.support.fakedns import FakeDNS, txt
+
+ZONES = Path(__file__).resolve().parent / "zones"
+
+#: The zones a third-party-filter domain at Hornetsecurity reaches besides its own.
+WORLD = ("outlook.com", "hornetsecurity.com", "onmicrosoft.com")
+
+CONTOSO = {"name": "contoso.example", "scenario": "third-party-filter", "filter": "hornetsecurity",
+           "tenant": "contoso"}
+NESTED = {"name": "nested.example", "scenario": "third-party-filter", "filter": "hornetsecurity",
+          "tenant": "nested"}
+
+
+def serve_zones(fake: FakeDNS, *origins: str) -> FakeDNS:
+    """Load ``tests/zones/<origin>.zone`` into ``fake`` (each keeps its SOA, so stays its own zone)."""
+    for origin in origins:
+        zone = dns.zone.from_text((ZONES / f"{origin}.zone").read_text(encoding="utf-8"), origin=origin,
+                                  relativize=False, check_origin=False)
+        for name, node in zone.nodes.items():
+            for rdataset in node:
+                fake.set(name, rdataset.rdtype, list(rdataset))
+    return fake
+
+
+def domain_names(domain: str) -> list[str]:
+    """Every name of a domain's own record sets (the apex carries MX and TXT)."""
+    return [domain, f"_dmarc.{domain}", f"selector1._domainkey.{domain}",
+            f"selector2._domainkey.{domain}", f"autodiscover.{domain}"]
+
+
+def make_config(*entries: dict, **resolver) -> config_mod.Config:
+    data = {"domains": list(entries)}
+    if resolver:
+        data["resolver"] = resolver
+    return config_mod.from_data(data, "test domains")
+
+
+def accept(run: engine.RunReport, resolver: Resolver) -> Baseline:
+    """What ``python -m macros baseline`` would accept from this run, as a loaded Baseline."""
+    domains, scenarios, lookups, refusals = engine.baseline_data(run, resolver)
+    assert not refusals, refusals
+    return Baseline(path="memory", written_at=run.generated_at, domains=domains, scenarios=scenarios,
+                    lookups={lk.key: lk for lk in lookups}, exists=True)
+
+
+def records_of(report: engine.DomainReport) -> dict:
+    return {(r.name, r.type): r for r in report.records}
+
+
+def checks_of(report: engine.DomainReport) -> dict:
+    return {c.id: c.status for c in report.checks}
+
+
+class FlipDNS(FakeDNS):
+    """FakeDNS that can answer the next query of one record set with other values, then
+    serve the original values again: an answer that flaps. Logs when each record set was asked."""
+
+    def __init__(self):
+        super().__init__()
+        self._armed: dict[tuple[str, str], list[str]] = {}
+        self.asked: dict[tuple[str, str], list[float]] = {}
+        self._flip_lock = threading.Lock()
+
+    @staticmethod
+    def _key(name: str, rdtype: str) -> tuple[str, str]:
+        return name.lower().rstrip("."), rdtype.upper()
+
+    def flip_once(self, name: str, rdtype: str, values: list[str], original: list[str]) -> None:
+        with self._flip_lock:
+            self.set(name, rdtype, values)
+            self._armed[self._key(name, rdtype)] = original
+            self.asked.pop(self._key(name, rdtype), None)
+
+    def _respond(self, wire: bytes, transport: str):
+        reply = super()._respond(wire, transport)
+        try:
+            question = dns.message.from_wire(wire).question[0]
+        except Exception:  # noqa: BLE001 - not a query we can name; nothing to flip
+            return reply
+        key = self._key(question.name.to_text(), dns.rdatatype.to_text(question.rdtype))
+        with self._flip_lock:
+            self.asked.setdefault(key, []).append(time.monotonic())
+            original = self._armed.pop(key, None)
+            if original is not None:
+                self.set(key[0], key[1], original)
+        return reply
+
+
+# ---- definite answers vs no answer (BIND) -------------------------------------------------------
+
+def test_definite_absence_is_judged_and_counts_as_a_change(bind_server):
+    """NXDOMAIN and NODATA are answers: checks fail or warn (never unknown) and a record set
+    the baseline had is drifted, with the baseline's values as removed."""
+    config = make_config({"name": "nomx.example", "scenario": "third-party-filter",
+                          "filter": "hornetsecurity", "tenant": "nomx"},
+                         {"name": "gone.example", "scenario": "exchange-online"})
+    baseline = Baseline(path="memory", written_at="2026-11-28T02:00:00Z", exists=True, domains={
+        "nomx.example": {("nomx.example.", "MX"): ("10 mx01.hornetsecurity.com.",)},
+        "gone.example": {("gone.example.", "MX"): ("0 gone-example.mail.protection.outlook.com.",)},
+    })
+    resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+    run = engine.run(config, resolver, baseline, confirm_delay=0.05)
+    assert run.healthy
+    nomx, gone = run.domains
+
+    mx = records_of(nomx)[("nomx.example.", "MX")]
+    assert (mx.status, mx.lookup_status, mx.observed) == ("drifted", "nodata", ())
+    assert mx.removed == ("10 mx01.hornetsecurity.com.",) and mx.added == ()
+    assert checks_of(nomx)["mx-route"] == "fail"
+    assert records_of(nomx)[("nomx.example.", "TXT")].status == "new"
+
+    mx = records_of(gone)[("gone.example.", "MX")]
+    assert (mx.status, mx.lookup_status, mx.observed) == ("drifted", "nxdomain", ())
+    assert {r.status for r in gone.records} == {"drifted", "new"}
+    assert "unknown" not in checks_of(gone).values()
+    assert checks_of(gone)["mx-route"] == "fail" and checks_of(gone)["spf-present"] == "fail"
+    assert run.summary()["drifted"] == 2 and run.summary()["unknown"] == 0
+    assert "gone.example: MX gone.example. drifted (removed 0 gone-example.mail.protection.outlook.com.)" \
+        in run.problems()
+
+
+def test_servfail_is_unknown_never_drift_nor_fail(bind_server):
+    """BIND's broken zones answer SERVFAIL: the record sets are unknown (baseline kept, nothing
+    observed), their checks unknown; the definite answers next to them are still compared."""
+    config = make_config({"name": "servfail.example", "scenario": "exchange-online"},
+                         {"name": "partial.example", "scenario": "third-party-filter",
+                          "filter": "hornetsecurity", "tenant": "partial"})
+    baseline = Baseline(path="memory", written_at="2026-11-28T02:00:00Z", exists=True, domains={
+        "servfail.example": {("servfail.example.", "MX"): ("0 servfail-example.mail.protection.outlook.com.",),
+                             ("servfail.example.", "TXT"): ("v=spf1 include:spf.protection.outlook.com -all",)},
+        "partial.example": {
+            ("partial.example.", "MX"): ("10 mx01.hornetsecurity.com.", "20 mx02.hornetsecurity.com.",
+                                         "30 mx03.hornetsecurity.com.", "40 mx04.hornetsecurity.com."),
+            ("_dmarc.partial.example.", "TXT"): ("v=DMARC1; p=reject",),
+        },
+    })
+    resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+    run = engine.run(config, resolver, baseline, confirm_delay=0.05)
+    assert run.healthy
+    servfail, partial = run.domains
+
+    assert {r.status for r in servfail.records} == {"unknown"}
+    mx = records_of(servfail)[("servfail.example.", "MX")]
+    assert mx.baseline == ("0 servfail-example.mail.protection.outlook.com.",)
+    assert mx.observed is None and mx.lookup_status == "servfail"
+    statuses = checks_of(servfail)
+    assert "fail" not in statuses.values()
+    for check_id in ("mx-route", "spf-present", "spf-m365", "spf-all", "spf-lookups", "dmarc", "dkim",
+                     "autodiscover"):
+        assert statuses[check_id] == "unknown", check_id
+    assert statuses["exo-host"] == "warn"  # its name lives in outlook.com: a definite NXDOMAIN
+
+    dmarc = records_of(partial)[("_dmarc.partial.example.", "TXT")]
+    assert (dmarc.status, dmarc.observed, dmarc.lookup_status) == ("unknown", None, "servfail")
+    assert records_of(partial)[("partial.example.", "MX")].status == "unchanged"
+    assert checks_of(partial)["dmarc"] == "unknown"
+    assert checks_of(partial)["mx-route"] == "pass"
+
+    assert run.summary()["drifted"] == 0 and run.summary()["failed"] == 0
+    assert not any("drifted" in line for line in run.problems())
+
+
+def test_unhealthy_canary_makes_everything_unknown_without_asking_more(bind_server):
+    config = config_mod.from_data({"canary": {"name": "gone.example", "type": "TXT"},
+                                   "domains": [CONTOSO]}, "test domains")
+    baseline = Baseline(path="memory", written_at="2026-11-28T02:00:00Z", exists=True, domains={
+        "contoso.example": {("contoso.example.", "MX"): ("10 mx01.hornetsecurity.com.",)}})
+    resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+    run = engine.run(config, resolver, baseline, confirm_delay=0.05)
+    assert not run.healthy and "gone.example TXT" in run.health_reason
+    assert resolver.stats.queries == 1  # only the canary was asked
+    (report,) = run.domains
+    assert set(checks_of(report).values()) == {"unknown"}
+    assert {r.status for r in report.records} == {"unknown"}
+    assert records_of(report)[("contoso.example.", "MX")].baseline == ("10 mx01.hornetsecurity.com.",)
+    assert run.summary() == {"domains": 1, "drifted": 0, "failed": 0, "unknown": 16}
+    assert run.problems() == [f"checks could not run: resolver unhealthy ({run.health_reason})"]
+
+
+# ---- bounded time when nothing answers (FakeDNS) ------------------------------------------------
+
+def test_a_domain_that_never_answers_is_unknown_everywhere_in_bounded_time(fake_dns):
+    timeout, lifetime = 0.3, 0.6
+    serve_zones(fake_dns, *WORLD, "contoso.example", "nested.example")
+    silent = [dict(CONTOSO, filter_ips=["94.100.132.8"], senders=["203.0.113.7"])]
+    for i in range(4):  # more silent domains: they must wait side by side, not one after another
+        silent.append({"name": f"silent{i}.example", "scenario": "exchange-online", "senders": ["192.0.2.1"]})
+    for entry in silent:
+        for name in domain_names(entry["name"]):
+            fake_dns.fault(name, "timeout")
+        fake_dns.fault(entry["name"].replace(".", "-") + ".mail.protection.outlook.com", "timeout")
+    config = make_config(*silent, NESTED, timeout=timeout, lifetime=lifetime)
+    resolver = Resolver(fake_dns.nameservers, timeout=config.timeout, lifetime=config.lifetime)
+
+    started = time.monotonic()
+    run = engine.run(config, resolver, Baseline(path="memory"), confirm_delay=0.2)
+    elapsed = time.monotonic() - started
+
+    # One lookup gives up after two tries of `lifetime` each (dnspython may overrun a try by its
+    # back-off, at most one `timeout`); all of them run at once, so one such wait, plus slack.
+    per_lookup = 2 * (lifetime + timeout)
+    assert elapsed < per_lookup + 0.7, f"{elapsed:.2f} s"
+    assert resolver.stats.retries >= len(silent) * 7  # every silent lookup really timed out
+    assert run.healthy
+    for report in run.domains[:-1]:
+        assert set(checks_of(report).values()) == {"unknown"}, (report.spec.name, checks_of(report))
+        assert {r.status for r in report.records} == {"unknown"}
+        assert all("timed out" in c.reason for c in report.checks)
+    nested = run.domains[-1]
+    assert set(checks_of(nested).values()) == {"pass"}  # the answering domain is judged as usual
+    assert run.summary()["drifted"] == 0 and run.summary()["failed"] == 0
+
+
+# ---- prefetch: DNS time follows the depth of the deepest chain (FakeDNS, slow answers) ----------
+
+SLOW = 0.1
+
+
+def slow_world(fake: FakeDNS, count: int, depth: int) -> config_mod.Config:
+    """``count`` exchange-online domains whose SPF reaches Microsoft 365 through ``depth`` levels
+    of includes (1: directly); every answer takes SLOW seconds."""
+    fake.reset()
+    fake.set("spf.protection.outlook.com", "TXT", txt("v=spf1 ip4:40.92.0.0/15 -all"))
+    fake.set("autodiscover.outlook.com", "A", "52.98.10.34")
+    entries = []
+    for i in range(count):
+        domain = f"d{i}.example"
+        dashed = domain.replace(".", "-")
+        fake.set(f"{dashed}.mail.protection.outlook.com", "A", "52.101.0.1")
+        fake.set(domain, "MX", f"0 {dashed}.mail.protection.outlook.com.")
+        owner = domain
+        for level in range(1, depth):
+            fake.set(owner, "TXT", txt(f"v=spf1 include:l{level}.{domain} -all"))
+            owner = f"l{level}.{domain}"
+        fake.set(owner, "TXT", txt("v=spf1 include:spf.protection.outlook.com -all"))
+        fake.set(f"_dmarc.{domain}", "TXT", txt("v=DMARC1; p=reject"))
+        for sel in ("selector1", "selector2"):
+            target = f"{sel}-{dashed}._domainkey.t{i}.onmicrosoft.com"
+            fake.set(f"{sel}._domainkey.{domain}", "CNAME", target + ".")
+            fake.set(target, "TXT", txt("v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDDVZxrbexxjpYBKPs93JWqn52rBjiAJ5vXg3RaWUgIoGIOqLx9fmmbjHKhm0/pW+WBmkd/NVKf7dtzG1gEFFtkaSSL9FKI6MmcUFCeuG0SImDPLEBSF2qXROnvcOK9KMNVYPZH8FCrzQvZyA4PwabGN/xmhRtCD9x852GCE3MBSwIDAQAB"))
+        fake.set(f"autodiscover.{domain}", "CNAME", "autodiscover.outlook.com.")
+        entries.append({"name": domain, "scenario": "exchange-online", "tenant": f"t{i}"})
+    fake.fault("*", "slow", delay=SLOW)
+    return make_config(*entries)
+
+
+def timed_run(fake: FakeDNS, count: int, depth: int):
+    """Run the engine over :func:`slow_world` with the resolver settings of a default domains.yml
+    (max_in_flight 64); return the run and the resolver (its ``stats.seconds`` is DNS time)."""
+    config = slow_world(fake, count, depth)
+    resolver = Resolver(fake.nameservers, timeout=2, lifetime=4, max_in_flight=config.max_in_flight)
+    run = engine.run(config, resolver, Baseline(path="memory"), confirm_delay=0.2)
+    assert run.healthy
+    statuses = {c.status for d in run.domains for c in d.checks}
+    assert statuses == {"pass"}, [(d.spec.name, checks_of(d)) for d in run.domains if d.status != "pass"]
+    return run, resolver.stats
+
+
+def test_dns_time_grows_with_chain_depth_not_with_the_number_of_domains(fake_dns):
+    timed_run(fake_dns, 1, 1)  # warm-up: the first run pays for threads and sockets
+    _, one = timed_run(fake_dns, 1, 1)
+    many_run, many = timed_run(fake_dns, 50, 1)
+    deep_run, deep = timed_run(fake_dns, 1, 6)
+
+    # 50 domains: every lookup really made, all of it far quicker than one answer after another.
+    assert many.queries >= 50 * 7
+    assert many_run.lookup_seconds < 50 * 7 * SLOW / 10, many_run.lookup_seconds
+    # Each extra domain adds only a sliver of one slow answer (the lookups of all domains go out
+    # together; what is left is the cost of sending and reading packets) ...
+    per_domain = (many.seconds - one.seconds) / 49
+    assert per_domain < 7 * SLOW / 10, f"{per_domain * 1000:.0f} ms per extra domain"
+    # ... while each extra level of SPF includes is one more wave: a whole slow answer.
+    per_level = (deep.seconds - one.seconds) / 5
+    assert 0.8 * SLOW < per_level < 2 * SLOW, f"{per_level * 1000:.0f} ms per extra level"
+    assert deep.queries == one.queries + 5
+    tree = deep_run.domains[0].spf_tree
+    assert tree.dns_terms == 6 and not tree.unknown
+    assert [d.rstrip(".") for d in tree.includes][-1] == "spf.protection.outlook.com"
+
+
+# ---- a difference is looked at twice (FlipDNS) --------------------------------------------------
+
+CONTOSO_MX = ["10 mx01.hornetsecurity.com.", "20 mx02.hornetsecurity.com.",
+              "30 mx03.hornetsecurity.com.", "40 mx04.hornetsecurity.com."]
+
+
+def run_after(change, confirm_delay: float = 0.3):
+    """Accept contoso.example from FlipDNS, apply ``change(server)``, run again.
+    Returns the domain report, the run and when each record set was asked in the second run."""
+    server = serve_zones(FlipDNS(), *WORLD, "contoso.example").start()
+    try:
+        config = make_config(CONTOSO)
+        first = Resolver(server.nameservers, timeout=1, lifetime=2)
+        baseline = accept(engine.run(config, first, Baseline(path="memory"), confirm_delay=0), first)
+        server.asked.clear()
+        change(server)
+        run = engine.run(config, Resolver(server.nameservers, timeout=1, lifetime=2), baseline,
+                         confirm_delay=confirm_delay)
+    finally:
+        server.stop()
+    return run.domains[0], run, server.asked
+
+
+def test_an_answer_that_flaps_back_before_the_second_look_is_not_drift():
+    report, run, asked = run_after(
+        lambda server: server.flip_once("contoso.example", "MX", ["10 mx01.hornetsecurity.com."], CONTOSO_MX))
+    mx = asked[("contoso.example", "MX")]
+    assert len(mx) == 2, mx  # the first look saw the flip, the second the original
+    assert mx[1] - mx[0] >= 0.3
+    assert {r.status for r in report.records} == {"unchanged"}
+    assert report.flapped == ["MX contoso.example."]
+    assert run.summary()["drifted"] == 0 and run.problems() == []
+
+
+def test_a_change_that_stays_is_confirmed_by_the_second_look_and_counted():
+    report, run, asked = run_after(
+        lambda server: server.set("contoso.example", "MX", ["10 mx01.hornetsecurity.com."]))
+    mx = asked[("contoso.example", "MX")]
+    assert len(mx) == 2 and mx[1] - mx[0] >= 0.3
+    assert [(r.type, r.name) for r in report.drifted] == [("MX", "contoso.example.")]
+    assert report.drifted[0].removed == tuple(CONTOSO_MX[1:]) and report.flapped == []
+    assert len(asked[("contoso.example", "TXT")]) == 1  # unchanged sets are asked once
