@@ -15,7 +15,7 @@ from . import baseline as baseline_mod
 from . import config as config_mod
 from . import engine, settings as settings_mod
 from .model import SEVERITY
-from .records import InvalidName, display_name, normalize_name
+from .records import InvalidName, display_name, is_hostname, normalize_name
 from .resolve import Resolver
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD = 0, 1, 2
@@ -92,12 +92,8 @@ def _select(args, settings) -> config_mod.Config:
         config = config_mod.from_data({"domains": []}, settings.domains_file)
     if not args.domains:
         return config
-    entries, chosen = [], []
+    entries, chosen, from_file = [], [], []
     for name in args.domains:
-        spec = config.get(name)
-        if spec is not None:
-            chosen.append(spec)
-            continue
         scenario = args.scenario or (
             "hybrid-third-party" if args.filter_key and args.onprem_ip
             else "third-party-filter" if args.filter_key else "exchange-online")
@@ -110,10 +106,22 @@ def _select(args, settings) -> config_mod.Config:
             entry["onprem_ips"] = args.onprem_ip
         if args.filter_ip:
             entry["filter_ips"] = args.filter_ip
+        spec = config.get(name)
+        if spec is not None:
+            chosen.append(spec)
+            from_file.append(entry)
+            continue
         entries.append(entry)
+    flags = args.scenario or args.filter_key or args.tenant or args.onprem_ip or args.filter_ip
     if entries:
         extra = config_mod.from_data({"domains": entries}, "command line")
         chosen.extend(extra.domains)
+    elif flags:  # a bad flag value is bad input even when no named domain needs the flags
+        config_mod.from_data({"domains": from_file[:1]}, "command line")
+    if flags and from_file:
+        names = ", ".join(e["name"] for e in from_file)
+        print(f"note: {names}: checked as {config.path} says; the flags apply only to domains not in it",
+              file=sys.stderr)
     seen, unique = set(), []
     for spec in chosen:
         if spec.ascii not in seen:
@@ -135,6 +143,7 @@ def cmd_check(args, settings) -> int:
     else:
         print_table(run)
     if run.offline or not run.healthy:
+        print(f"error: {_clean(run.problems()[0])}", file=sys.stderr)
         return EXIT_BAD
     summary = run.summary()
     return EXIT_PROBLEMS if summary["failed"] or summary["drifted"] else EXIT_OK
@@ -178,9 +187,11 @@ def cmd_spf(args, settings) -> int:
     sender = args.sender.strip()
     domain = sender.rpartition("@")[2]
     try:
-        normalize_name(domain)
+        ascii_domain = normalize_name(domain).rstrip(".")
     except InvalidName as exc:
         raise InputError(f"--sender {args.sender!r}: the domain {exc}") from None
+    if not is_hostname(ascii_domain):
+        raise InputError(f"--sender {args.sender!r}: the domain {domain!r} is not a valid mail domain")
     helo = args.helo.strip()
     if helo:
         try:

@@ -358,23 +358,24 @@ def baseline_data(report: RunReport, resolver: Resolver):
 
     Returns (domains, scenarios, lookups, refusals).
     """
-    refusals: list[str] = []
+    # Nothing was asked: that one reason, not a line per record set that would bury it.
     if report.offline:
-        refusals.append("offline mode asks no DNS; a baseline needs live lookups")
-    elif not report.healthy:
-        refusals.append(f"the resolver is unhealthy ({report.health_reason})")
+        return {}, {}, [], ["offline mode asks no DNS; a baseline needs live lookups"]
+    if not report.healthy:
+        return {}, {}, [], [f"the resolver is unhealthy ({report.health_reason})"]
+    refusals: list[str] = []
     domains, scenarios = {}, {}
     for d in report.domains:
         records = {}
         for r in record_specs(d.spec):
-            o = observe(r, resolver.cached(*r.source) if not report.offline else None)
+            o = observe(r, resolver.cached(*r.source))
             if o.values is None:
                 refusals.append(f"{d.spec.name}: {r.type} {r.name}: no definite answer ({o.lookup_status})")
                 continue
             records[(r.name, r.type)] = o.values
         domains[d.spec.ascii] = records
         scenarios[d.spec.ascii] = d.spec.scenario
-    lookups = resolver.all_lookups() if not report.offline else []
+    lookups = resolver.all_lookups()
     for lk in lookups:
         if not lk.definite and not lk.cname_loop:
             refusals.append(f"lookup {lk.name} {lk.rdtype}: {lk.describe()}")

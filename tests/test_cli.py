@@ -1,0 +1,361 @@
+"""``python -m macros check|spf|baseline`` (CONTRACT.md "Command line") against BIND and FakeDNS.
+
+Every command runs as users run it: a subprocess in a copy of the project, with only the
+``MAILFLOW_*`` variables the test gives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+import yaml
+
+from tests.support.sites import build, cli, make_project
+from tests.test_engine import CONTOSO, NESTED, WORLD, serve_zones
+
+BYPASS = {"name": "bypass.example", "scenario": "third-party-filter", "filter": "hornetsecurity",
+          "tenant": "bypass"}
+CHECK_IDS = ("mx-route", "exo-host", "spf-present", "spf-m365", "spf-all", "spf-lookups", "spf-senders",
+             "dmarc", "dkim", "autodiscover")
+FAST = {"resolver": {"timeout": 0.3, "lifetime": 0.6, "confirm_delay": 0.2}}
+
+
+@pytest.fixture(scope="module")
+def project(bind_server, tmp_path_factory):
+    """contoso.example passes every check; bypass.example's MX bypasses the filter."""
+    return make_project(tmp_path_factory.mktemp("cli"), [CONTOSO, BYPASS])
+
+
+def run_json(result) -> dict:
+    assert "Traceback" not in result.stderr, result.stderr
+    reports = json.loads(result.stdout)
+    assert isinstance(reports, list)
+    return {r["domain"]: r for r in reports}
+
+
+def statuses(report: dict) -> dict:
+    return {c["id"]: c["status"] for c in report["checks"]}
+
+
+def assert_one_clear_error(result, *patterns):
+    """Exit 2, nothing on stdout, no traceback, one ``error:`` message matching every pattern."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    assert result.stdout == ""
+    assert result.stderr.count("error:") == 1, result.stderr
+    for pattern in patterns:
+        assert re.search(pattern, result.stderr), (pattern, result.stderr)
+
+
+# ---- check --------------------------------------------------------------------------------------
+
+def test_check_without_names_checks_every_domain_of_the_file_in_a_readable_table(project, bind_server):
+    result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 1, result.stdout + result.stderr  # bypass.example fails mx-route
+    assert result.stderr == ""
+    out = result.stdout
+    assert f"resolver: {bind_server.address}" in out
+    assert re.search(r"^contoso\.example  \[third-party-filter\]  PASS$", out, re.M)
+    assert re.search(r"^bypass\.example  \[third-party-filter\]  FAIL$", out, re.M)
+    bypass = out[out.index("bypass.example  ["):]
+    rows = re.findall(r"^  (PASS|WARN|FAIL|UNKNOWN) +(\S+)  (.+)$", bypass, re.M)
+    assert rows[0][:2] == ("FAIL", "mx-route")  # worst first
+    assert "bypass-example.mail.protection.outlook.com" in rows[0][2]
+    assert sorted(r[1] for r in rows[:10]) == sorted(CHECK_IDS)
+    for check_id in CHECK_IDS:
+        assert len(re.findall(rf"^  \S+ +{check_id}  ", out, re.M)) == 2
+    assert "2 domain(s): 1 failed check(s), 0 drifted record set(s), 0 unknown" in out
+
+
+def test_check_a_named_domain_from_the_file(project, bind_server):
+    result = cli(project, "check", "CONTOSO.example.", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "contoso.example  [third-party-filter]  PASS" in result.stdout
+    assert "bypass.example" not in result.stdout
+    assert "1 domain(s): 0 failed check(s)" in result.stdout
+
+    # Flags are for domains not in the file: the file's settings win, and the user is told.
+    result = cli(project, "check", "bypass.example", "--scenario", "exchange-online", "--json",
+                 MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 1
+    reports = run_json(result)
+    assert list(reports) == ["bypass.example"]
+    assert reports["bypass.example"]["scenario"] == "third-party-filter"
+    assert statuses(reports["bypass.example"])["mx-route"] == "fail"
+    assert "bypass.example: checked as domains.yml says" in result.stderr
+
+
+def test_check_json_is_the_drift_json_domain_entries(project, bind_server):
+    result = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 1
+    from_cli = json.loads(result.stdout)
+    site = build(project, MAILFLOW_NAMESERVERS=bind_server.address)
+    assert site.returncode == 0, site.output
+    from_site = site.drift()["domains"]
+    assert [d["domain"] for d in from_cli] == ["contoso.example", "bypass.example"]
+
+    def comparable(entries):  # the time of the check is the only thing that may differ
+        return [{k: v for k, v in d.items() if k != "checked_at"} for d in entries]
+
+    assert comparable(from_cli) == comparable(from_site)
+    for d in from_cli:
+        assert set(d) >= {"domain", "scenario", "checks", "records", "checked_at"}
+        assert [c["id"] for c in d["checks"]] == list(CHECK_IDS)
+        for c in d["checks"]:
+            assert set(c) == {"id", "status", "reason", "expected", "observed", "fix"}
+        for r in d["records"]:
+            assert set(r) >= {"name", "type", "status", "baseline", "observed"}
+
+
+@pytest.mark.parametrize("args, code, expected", [
+    (["nested.example", "--scenario", "third-party-filter", "--filter", "hornetsecurity", "--tenant", "nested"],
+     0, {"dkim": "pass", "mx-route": "pass", "spf-m365": "pass"}),
+    (["nested.example", "--scenario", "third-party-filter", "--filter", "hornetsecurity", "--tenant", "wrong"],
+     1, {"dkim": "fail", "mx-route": "pass"}),
+    (["nested.example", "--scenario", "exchange-online"], 1, {"mx-route": "fail"}),
+    (["hybrid.example", "--scenario", "hybrid-third-party", "--filter", "hornetsecurity", "--tenant", "hybrid",
+      "--onprem-ip", "198.51.100.25", "--filter-ip", "94.100.132.8"], 0, {"spf-senders": "pass", "autodiscover": "pass"}),
+    (["hybrid.example", "--scenario", "hybrid-third-party", "--filter", "hornetsecurity", "--tenant", "hybrid",
+      "--onprem-ip", "198.51.100.25", "--onprem-ip", "203.0.113.9"], 1, {"spf-senders": "fail"}),
+    (["hybrid.example", "--scenario", "hybrid-third-party", "--filter", "hornetsecurity", "--tenant", "hybrid",
+      "--filter-ip", "203.0.113.10"], 1, {"spf-senders": "fail"}),
+])
+def test_check_a_domain_not_in_the_file_with_flags(project, bind_server, args, code, expected):
+    result = cli(project, "check", *args, "--json", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == code, result.stdout + result.stderr
+    reports = run_json(result)
+    assert list(reports) == [args[0]]
+    report = reports[args[0]]
+    assert report["scenario"] == args[args.index("--scenario") + 1]
+    got = statuses(report)
+    assert {k: got[k] for k in expected} == expected
+    if "203.0.113.9" in args:
+        assert "203.0.113.9" in next(c for c in report["checks"] if c["id"] == "spf-senders")["reason"]
+
+
+def test_check_a_domain_without_any_domains_file(tmp_path, bind_server):
+    project = make_project(tmp_path)
+    assert not (project / "domains.yml").exists()
+    result = cli(project, "check", "exo.example", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "exo.example  [exchange-online]  PASS" in result.stdout
+
+
+def test_check_exits_1_on_drift_and_lists_it(tmp_path, bind_zones):
+    project = make_project(tmp_path, [CONTOSO])
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address).returncode == 0
+    clean = cli(project, "check", MAILFLOW_NAMESERVERS=bind_zones.address)
+    assert clean.returncode == 0 and "DRIFTED" not in clean.stdout
+    text = bind_zones.zone_text("contoso.example")
+    bind_zones.write_zone("contoso.example", text.replace("MS=ms80509778", "MS=ms11112222"))
+    result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_zones.address)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "contoso.example  [third-party-filter]  PASS" in result.stdout  # checks pass: drift alone fails
+    assert re.search(r"^  DRIFTED +TXT contoso\.example\.  added MS=ms11112222; removed MS=ms80509778$",
+                     result.stdout, re.M), result.stdout
+    assert "0 failed check(s), 1 drifted record set(s)" in result.stdout
+
+
+@pytest.mark.parametrize("args, patterns", [
+    (["check", "bad_name!.example", "--scenario", "exchange-online"],
+     [r"command line", r"domains\[0\] \(bad_name!\.example\): field 'name'", "not a valid mail domain"]),
+    (["check", "a" * 64 + ".example", "--scenario", "exchange-online"],
+     [r"field 'name'", "label longer than 63 octets"]),
+    (["check", "new..example"], [r"field 'name'", "empty label"]),
+    (["check", "192.0.2.1"], [r"field 'name'", "not a valid mail domain"]),
+    (["check", "new.example", "--scenario", "hybrid-third-party", "--filter", "hornetsecurity",
+      "--onprem-ip", "1.2.3.999"], [r"domains\[0\] \(new\.example\): field 'onprem_ips'\[0\]: '1\.2\.3\.999' is not an IP address"]),
+    (["check", "new.example", "--scenario", "third-party-filter", "--filter", "hornetsecurity",
+      "--filter-ip", "10.0.0.300"], [r"field 'filter_ips'\[0\]: '10\.0\.0\.300' is not an IP address"]),
+    (["check", "new.example", "--scenario", "cloudy"],
+     [r"field 'scenario': 'cloudy' is not one of exchange-online, third-party-filter, hybrid-third-party"]),
+    (["check", "new.example", "--scenario", "third-party-filter", "--filter", "nope"],
+     [r"field 'filter': 'nope' is not in the catalogue \(.*hornetsecurity"]),
+    # a bad flag value is bad input even when the named domain is in the file
+    (["check", "contoso.example", "--scenario", "hybird-third-party"], [r"field 'scenario': 'hybird-third-party'"]),
+    (["check", "--frobnicate"], [r"unrecognized arguments: --frobnicate"]),
+    (["spf", "--ip", "1.2.3.999", "--sender", "user@contoso.example"], [r"--ip '1\.2\.3\.999' is not an IP address"]),
+    (["spf", "--ip", "203.0.113.5", "--sender", "user@bad_domain!"], [r"--sender 'user@bad_domain!'"]),
+    (["spf", "--ip", "203.0.113.5"], [r"--sender"]),
+])
+def test_bad_input_exits_2_with_one_clear_message(project, bind_server, args, patterns):
+    result = cli(project, *args, MAILFLOW_NAMESERVERS=bind_server.address)
+    assert_one_clear_error(result, *patterns)
+
+
+BAD_FILES = {
+    "yaml": (b"domains: [unclosed\n", [r"line \d+, column \d+: not valid YAML"]),
+    "bytes": (b"domains:\n  - name: caf\xe9.example\n", [r"cannot be read"]),
+    "scenario": (b"domains:\n  - name: contoso.example\n    scenario: cloudy\n",
+                 [r"domains\[0\] \(contoso\.example\): field 'scenario': 'cloudy'"]),
+    "field": (b"domains:\n  - name: contoso.example\n    scenario: exchange-online\n    colour: blue\n",
+              [r"domains\[0\] \(contoso\.example\): unknown field 'colour'"]),
+    "duplicate": (b"domains:\n  - name: contoso.example\n    scenario: exchange-online\n"
+                  b"  - name: CONTOSO.example\n    scenario: exchange-online\n",
+                  [r"domains\[1\] \(CONTOSO\.example\): field 'name': duplicate"]),
+    "folder": (None, [r"cannot be read"]),  # a folder where the file should be
+}
+
+
+@pytest.mark.parametrize("command, bad", [
+    *((["check"], bad) for bad in BAD_FILES),
+    (["check", "contoso.example"], "yaml"),  # a named domain does not skip a broken file
+    (["check", "new.example", "--scenario", "exchange-online"], "folder"),
+    (["baseline"], "scenario"),
+    (["baseline"], "bytes"),
+])
+def test_a_bad_domains_file_exits_2_naming_file_entry_and_field(tmp_path, bind_server, command, bad):
+    content, patterns = BAD_FILES[bad]
+    project = make_project(tmp_path)
+    target = project / "domains.yml"
+    if content is None:
+        target.mkdir()
+    else:
+        target.write_bytes(content)
+    result = cli(project, *command, MAILFLOW_NAMESERVERS=bind_server.address)
+    assert_one_clear_error(result, r"error: domains\.yml: 1 problem\(s\)", *patterns)
+    assert not (project / "baseline.yml").exists()
+
+
+def test_check_exits_2_when_the_resolver_is_unhealthy(fake_dns, tmp_path):
+    fake_dns.fault("*", "nxdomain")
+    project = make_project(tmp_path, [CONTOSO, BYPASS])
+    result = cli(project, "check", MAILFLOW_NAMESERVERS=fake_dns.address)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "CHECKS COULD NOT RUN: resolver unhealthy (canary spf.protection.outlook.com TXT: " \
+           "the name does not exist (NXDOMAIN))" in result.stdout
+    assert not re.search(r"^  (PASS|WARN|FAIL) ", result.stdout, re.M)
+    assert "0 failed check(s), 0 drifted record set(s)" in result.stdout
+
+    result = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=fake_dns.address)
+    assert result.returncode == 2
+    reports = run_json(result)  # stdout stays pure JSON; the reason goes to stderr
+    assert {c["status"] for r in reports.values() for c in r["checks"]} == {"unknown"}
+    assert {r["status"] for d in reports.values() for r in d["records"]} == {"unknown"}
+    assert "checks could not run" in result.stderr and "NXDOMAIN" in result.stderr
+
+
+# ---- spf ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ip, sender, result_word", [
+    ("94.100.132.8", "user@contoso.example", "pass"),          # Hornetsecurity, through an include
+    ("2a01:111:f400::25", "contoso.example", "pass"),          # Microsoft 365 IPv6, through an include
+    ("198.51.100.25", "user@hybrid.example", "pass"),          # the zone's own ip4
+    ("203.0.113.5", "user@contoso.example", "fail"),           # -all
+    ("203.0.113.5", "user@softfail.example", "softfail"),      # ~all
+])
+def test_spf_prints_the_result_keyword_first_then_the_explanation(project, bind_server, ip, sender, result_word):
+    result = cli(project, "spf", "--ip", ip, "--sender", sender, MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    word, _, explanation = line.partition(" ")
+    assert word == result_word, line
+    assert explanation.strip(), line
+
+
+def test_spf_json_and_helo(project, bind_server):
+    result = cli(project, "spf", "--ip", "94.100.132.8", "--sender", "user@contoso.example",
+                 "--helo", "mail.contoso.example", "--json", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["result"] == "pass" and data["ip"] == "94.100.132.8"
+    assert data["sender"] == "user@contoso.example" and data["helo"] == "mail.contoso.example"
+    assert data["explanation"]
+    fail = json.loads(cli(project, "spf", "--ip", "203.0.113.5", "--sender", "user@contoso.example", "--json",
+                          MAILFLOW_NAMESERVERS=bind_server.address).stdout)
+    assert fail["result"] == "fail"
+
+
+# ---- baseline -----------------------------------------------------------------------------------
+
+def _without_stamp(text: str) -> str:
+    return re.sub(r"(?m)^written_at: .*$", "written_at: X", text)
+
+
+def test_baseline_is_written_atomically_sorted_and_stable(tmp_path, bind_zones):
+    project = make_project(tmp_path, [NESTED, CONTOSO, BYPASS])  # not in order on purpose
+    path = project / "baseline.yml"
+    first = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address)
+    assert first.returncode == 0, first.stderr
+    assert "3 domain(s), 18 record set(s)" in first.stdout
+    text1 = path.read_text(encoding="utf-8")
+    inode1 = os.stat(path).st_ino
+
+    data = yaml.safe_load(text1)
+    assert list(data["domains"]) == sorted(data["domains"]) == ["bypass.example", "contoso.example", "nested.example"]
+    for entry in data["domains"].values():
+        keys = [(r["name"], r["type"]) for r in entry["records"]]
+        assert keys == sorted(keys) and len(keys) == 6
+        for r in entry["records"]:
+            assert r["values"] == sorted(r["values"])
+    contoso = {(r["name"], r["type"]): r["values"] for r in data["domains"]["contoso.example"]["records"]}
+    assert contoso[("contoso.example.", "MX")] == ["10 mx01.hornetsecurity.com.", "20 mx02.hornetsecurity.com.",
+                                                  "30 mx03.hornetsecurity.com.", "40 mx04.hornetsecurity.com."]
+    lookups = [(lk["name"], lk["type"]) for lk in data["lookups"]]
+    assert lookups == sorted(lookups)
+    assert text1.index("- 10 mx01.hornetsecurity.com.") < text1.index("- 20 mx02.hornetsecurity.com.")
+
+    second = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address)
+    assert second.returncode == 0, second.stderr
+    text2 = path.read_text(encoding="utf-8")
+    assert _without_stamp(text2) == _without_stamp(text1)  # byte for byte, but for written_at
+    assert os.stat(path).st_ino != inode1  # replaced by a rename, not rewritten in place
+    assert sorted(p.name for p in project.iterdir() if "baseline" in p.name) == ["baseline.yml"]
+
+    text = bind_zones.zone_text("nested.example")
+    bind_zones.write_zone("nested.example", text.replace("p=reject", "p=quarantine"))
+    third = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address)
+    assert third.returncode == 0 and "1 changed since the last baseline" in third.stdout
+    changed = [line for line in _without_stamp(path.read_text(encoding="utf-8")).splitlines()
+               if line not in _without_stamp(text2).splitlines()]
+    assert changed and all("p=quarantine" in line for line in changed)
+
+
+def _assert_refused(result, path, before: bytes | None, *patterns):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"error: baseline not written ({path.name} untouched):" in result.stderr
+    for pattern in patterns:
+        assert re.search(pattern, result.stderr), (pattern, result.stderr)
+    if before is None:
+        assert not path.exists()
+    else:
+        assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".baseline")] == []
+
+
+def test_baseline_refuses_when_the_resolver_is_unhealthy(fake_dns, tmp_path, bind_server):
+    # Enough domains that a line per unasked record set would push the reason past the 50 shown.
+    many = [{"name": f"d{i}.example", "scenario": "exchange-online"} for i in range(12)]
+    project = make_project(tmp_path, [CONTOSO, *many])
+    path = project / "baseline.yml"
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address).returncode == 0
+    before = path.read_bytes()
+    fake_dns.fault("*", "nxdomain")
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address)
+    _assert_refused(result, path, before, r"(?m)^  - the resolver is unhealthy \(canary spf\.protection\.outlook\.com "
+                                          r"TXT: the name does not exist \(NXDOMAIN\)\)$")
+    assert len(result.stderr.splitlines()) == 2  # the reason, not a line per record set never asked
+
+
+def test_baseline_refuses_when_one_lookup_times_out(fake_dns, tmp_path):
+    serve_zones(fake_dns, *WORLD, "contoso.example", "nested.example")
+    fake_dns.fault("_dmarc.contoso.example", "timeout")
+    project = make_project(tmp_path, [CONTOSO, NESTED], extra=FAST)
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address)
+    _assert_refused(result, project / "baseline.yml", None,
+                    r"contoso\.example: TXT _dmarc\.contoso\.example\.: no definite answer \(timeout\)")
+    assert "nested.example" not in result.stderr  # only what had no answer is named
+
+
+def test_baseline_refuses_when_a_zone_answers_servfail(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO, {"name": "servfail.example", "scenario": "exchange-online"}])
+    path = project / "baseline.yml"
+    path.write_text("# an older baseline\nwritten_at: '2026-11-01T02:00:00Z'\ndomains: {}\n", encoding="utf-8")
+    before = path.read_bytes()
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    _assert_refused(result, path, before, r"servfail\.example: MX servfail\.example\.: no definite answer \(servfail\)")
