@@ -289,9 +289,11 @@ def test_dns_time_grows_with_chain_depth_not_with_the_number_of_domains(fake_dns
     # together; what is left is the cost of sending and reading packets) ...
     per_domain = (many.seconds - one.seconds) / 49
     assert per_domain < 7 * SLOW / 10, f"{per_domain * 1000:.0f} ms per extra domain"
-    # ... while each extra level of SPF includes is one more wave: a whole slow answer.
+    # ... while each extra level of SPF includes is one more wave: about a whole slow answer
+    # (the lower bound leaves room for jitter in the shallow run).
     per_level = (deep.seconds - one.seconds) / 5
-    assert 0.8 * SLOW < per_level < 2 * SLOW, f"{per_level * 1000:.0f} ms per extra level"
+    assert 0.5 * SLOW < per_level < 2 * SLOW, f"{per_level * 1000:.0f} ms per extra level"
+    assert deep.seconds >= (2 + 5) * SLOW  # canary, base lookups, five include levels: one after another
     assert deep.queries == one.queries + 5
     tree = deep_run.domains[0].spf_tree
     assert tree.dns_terms == 6 and not tree.unknown
