@@ -35,6 +35,11 @@ def text(value) -> Markup:
     return escape(s)
 
 
+def host(name) -> Markup:
+    """A DNS name, escaped, that may wrap after its dots (and only there) in a narrow column."""
+    return Markup(str(text(name)).replace(".", ".<wbr>"))
+
+
 def _join(parts) -> Markup:
     return Markup("").join(parts)
 
@@ -57,25 +62,57 @@ def record_badge(status: str) -> Markup:
     return Markup('<span class="mf-rbadge mf-r-{s}">{l}</span>').format(s=status, l=label)
 
 
-def values_list(values) -> Markup:
+def values_list(values, missing: str = "no definite answer") -> Markup:
+    """The values, each as code; ``missing`` says what ``None`` means in this column."""
     if values is None:
-        return Markup('<em>no definite answer</em>')
+        return Markup('<em>{}</em>').format(missing)
     if not values:
         return Markup('<em>none</em>')
     return _join(Markup("<code>{}</code>").format(text(v)) for v in values)
 
 
+def worst_first(checks) -> list:
+    """Problems before passes (fail, unknown, warn, pass); the page order within a status."""
+    return sorted(checks, key=lambda c: SEVERITY.get(c.status, 1))
+
+
+def check_id(cid: str) -> Markup:
+    return Markup('<code class="mf-id">{}</code>').format(cid)
+
+
+def fix_link(check, link: Link) -> Markup:
+    """``Fix`` for a problem, ``Runbook`` for a pass; the accessible name names the check."""
+    if check.status == PASS:
+        return Markup('<a class="mf-doc" href="{h}" aria-label="Runbook for {id}">Runbook</a>').format(
+            h=link(check.fix), id=check.id)
+    return Markup('<a class="mf-fix" href="{h}" aria-label="Fix {id}">Fix</a>').format(h=link(check.fix), id=check.id)
+
+
+def counts(items) -> list[tuple[str, int]]:
+    """``[("fail", 1), ("pass", 9)]``: how many of ``items`` (checks or domain reports) have each
+    status, worst first; statuses nothing has are left out."""
+    seen = {}
+    for item in items:
+        seen[item.status] = seen.get(item.status, 0) + 1
+    return [(s, seen[s]) for s in (FAIL, UNKNOWN, WARN, PASS) if seen.get(s)]
+
+
+def tally(checks) -> list[str]:
+    """``["1 fail", "9 pass"]``: how many checks have each status, worst first."""
+    return [f"{n} {LABELS[s].lower()}" for s, n in counts(checks)]
+
+
 def checks_table(checks, link: Link) -> Markup:
     rows = []
-    for c in checks:
+    for c in worst_first(checks):
         rows.append(Markup(
-            '<tr class="mf-row-{s}" id="check-{id}"><td>{badge}</td><td><code>{id}</code></td>'
-            '<td>{reason}</td><td>{expected}</td><td>{observed}</td>'
-            '<td><a class="mf-fix" href="{href}">Fix</a></td></tr>'
-        ).format(s=c.status, id=c.id, badge=badge(c.status), reason=text(c.reason),
-                 expected=text(c.expected), observed=text(c.observed), href=link(c.fix)))
-    head = Markup('<table class="mf-checks"><thead><tr><th>Status</th><th>Check</th><th>Why</th>'
-                  '<th>Expected</th><th>Observed</th><th>Runbook</th></tr></thead><tbody>')
+            '<tr class="mf-row-{s}" id="check-{id}"><td class="mf-fit">{badge}</td><td class="mf-fit">{cid}</td>'
+            '<td>{reason}</td><td class="mf-fit">{fix}</td><td data-label="Expected">{expected}</td>'
+            '<td data-label="Observed">{observed}</td></tr>'
+        ).format(s=c.status, id=c.id, badge=badge(c.status), cid=check_id(c.id), reason=text(c.reason),
+                 fix=fix_link(c, link), expected=text(c.expected), observed=text(c.observed)))
+    head = Markup('<table class="mf-checks"><thead><tr><th class="mf-fit">Status</th><th class="mf-fit">Check</th>'
+                  '<th>Why</th><th class="mf-fit">Runbook</th><th>Expected</th><th>Observed</th></tr></thead><tbody>')
     return block(head + _join(rows) + Markup("</tbody></table>"), "mf-checks-block")
 
 
@@ -87,10 +124,11 @@ def records_table(records) -> Markup:
             change = Markup('<div class="mf-change">added: {a}<br>removed: {r}</div>').format(
                 a=values_list(r.added), r=values_list(r.removed))
         rows.append(Markup(
-            '<tr class="mf-r-{s}"><td>{badge}</td><td><code>{name}</code></td><td>{type}</td>'
+            '<tr class="mf-r-{s}"><td class="mf-fit">{badge}</td><td><code class="mf-name">{name}</code></td><td class="mf-fit">{type}</td>'
             '<td>{observed}{change}</td><td>{baseline}</td></tr>'
-        ).format(s=r.status, badge=record_badge(r.status), name=text(r.name), type=text(r.type),
-                 observed=values_list(r.observed), change=change, baseline=values_list(r.baseline)))
+        ).format(s=r.status, badge=record_badge(r.status), name=host(r.name), type=text(r.type),
+                 observed=values_list(r.observed), change=change,
+                 baseline=values_list(r.baseline, "not in the baseline")))
     head = Markup('<table class="mf-records"><thead><tr><th>Drift</th><th>Name</th><th>Type</th>'
                   '<th>Observed now</th><th>Baseline</th></tr></thead><tbody>')
     return block(head + _join(rows) + Markup("</tbody></table>"), "mf-records-block")
@@ -109,8 +147,9 @@ def lookups_table(lookups) -> Markup:
             shown = Markup("<em>{}</em>").format(text(lk.describe()))
         ttl = "" if lk.ttl is None else str(lk.ttl)
         rows.append(Markup(
-            '<tr><td><code>{name}</code></td><td>{type}</td><td>{status}</td><td>{shown}{chain}</td><td>{ttl}</td></tr>'
-        ).format(name=text(lk.name), type=text(lk.rdtype), status=text(lk.status), shown=shown,
+            '<tr><td><code class="mf-name">{name}</code></td><td class="mf-fit">{type}</td><td class="mf-fit">{status}</td>'
+            '<td>{shown}{chain}</td><td class="mf-fit">{ttl}</td></tr>'
+        ).format(name=host(lk.name), type=text(lk.rdtype), status=text(lk.status), shown=shown,
                  chain=chain, ttl=ttl))
     head = Markup('<table class="mf-lookups"><thead><tr><th>Name</th><th>Type</th><th>Answer</th>'
                   '<th>Records</th><th>TTL</th></tr></thead><tbody>')
@@ -158,35 +197,46 @@ def meta_line(checked_at: str, resolver: str, source: str, baseline_written: str
     return block(Markup('<p class="mf-meta">{}</p>').format(what), "mf-meta-block", dns=False)
 
 
+#: How many problems a domain's row lists before "and N more" (an unhealthy resolver makes ten).
+ROW_PROBLEMS = 3
+
+
 def domain_row(report, link: Link, show_scenario: bool = True) -> Markup:
-    counts = {}
-    for c in report.checks:
-        counts[c.status] = counts.get(c.status, 0) + 1
-    problems = [c for c in report.checks if c.status in (FAIL, UNKNOWN, WARN)]
-    problems.sort(key=lambda c: SEVERITY[c.status])
-    first = problems[0] if problems else None
-    issue = (Markup('{b} <code>{id}</code> {r} <a class="mf-fix" href="{h}">Fix</a>').format(
-        b=badge(first.status), id=first.id, r=text(first.reason), h=link(first.fix)) if first
-        else Markup("all checks pass"))
+    href = link(f"domains/{report.spec.ascii}/")
+    problems = [c for c in worst_first(report.checks) if c.status != PASS]
+    items = [Markup('<li>{b} {cid} {r} {fix}</li>').format(b=badge(c.status), cid=check_id(c.id),
+                                                           r=text(c.reason), fix=fix_link(c, link))
+             for c in problems[:ROW_PROBLEMS]]
+    if len(problems) > ROW_PROBLEMS:
+        items.append(Markup('<li><a href="{h}">and {n} more</a></li>').format(h=href, n=len(problems) - ROW_PROBLEMS))
+    issues = (Markup('<ul class="mf-problems">{}</ul>').format(_join(items)) if items
+              else Markup("all checks pass"))
     drift = len(report.drifted)
-    drift_cell = Markup('<span class="mf-rbadge mf-r-drifted">{n} drifted</span>').format(n=drift) if drift else Markup("")
-    tally = " ".join(f"{counts[s]} {LABELS[s].lower()}" for s in (FAIL, UNKNOWN, WARN, PASS) if counts.get(s))
-    scen = Markup("<td>{}</td>").format(text(report.spec.scenario)) if show_scenario else Markup("")
-    return Markup('<tr class="mf-row-{s}" data-status="{s}"><td>{badge}</td><td><a href="{href}">{name}</a></td>{scen}'
-                  '<td>{tally} {drift}</td><td>{issue}</td></tr>').format(
-        s=report.status, badge=badge(report.status), href=link(f"domains/{report.spec.ascii}/"),
-        name=text(display_name(report.spec.ascii)), scen=scen, tally=tally, drift=drift_cell, issue=issue)
+    drift_cell = Markup('<br><span class="mf-rbadge mf-r-drifted">{n} drifted</span>').format(n=drift) if drift else Markup("")
+    scen = Markup('<td class="mf-fit">{}</td>').format(text(report.spec.scenario)) if show_scenario else Markup("")
+    return Markup('<tr class="mf-row-{s}" data-status="{s}"><td class="mf-fit">{badge}</td>'
+                  '<td class="mf-fit"><a class="mf-domain" href="{href}">{name}</a></td>{scen}'
+                  '<td class="mf-fit mf-tally">{tally}{drift}</td><td>{issues}</td></tr>').format(
+        s=report.status, badge=badge(report.status), href=href, name=text(display_name(report.spec.ascii)),
+        scen=scen, tally=Markup("<br>").join(tally(report.checks)), drift=drift_cell, issues=issues)
+
+
+def domains_summary(reports) -> Markup:
+    """``9 domains: 4 FAIL · 1 UNKNOWN · ...``: the whole list at a glance, in words."""
+    parts = [Markup("{n} {b}").format(n=n, b=badge(s)) for s, n in counts(reports)]
+    return Markup('<p class="mf-summary"><strong>{n} domain{pl}:</strong> {parts}</p>').format(
+        n=len(reports), pl="" if len(reports) == 1 else "s", parts=Markup(" &middot; ").join(parts))
 
 
 def domains_table(reports, link: Link, show_scenario: bool = True) -> Markup:
     ordered = sorted(reports, key=lambda r: (SEVERITY.get(r.status, 1), -len(r.drifted), r.spec.ascii))
     if not ordered:
         return block(Markup("<p><em>No domains in this list.</em></p>"), "mf-domains-block", dns=False)
-    scen = Markup("<th>Scenario</th>") if show_scenario else Markup("")
-    head = Markup('<table class="mf-domains"><thead><tr><th>Status</th><th>Domain</th>{scen}<th>Checks</th>'
-                  '<th>Worst problem</th></tr></thead><tbody>').format(scen=scen)
-    return block(head + _join(domain_row(r, link, show_scenario) for r in ordered) + Markup("</tbody></table>"),
-                 "mf-domains-block")
+    scen = Markup('<th class="mf-fit">Scenario</th>') if show_scenario else Markup("")
+    head = Markup('<table class="mf-domains"><thead><tr><th class="mf-fit">Status</th><th class="mf-fit">Domain</th>'
+                  '{scen}<th class="mf-fit">Checks</th><th>Problems, worst first</th></tr></thead><tbody>').format(scen=scen)
+    return block(domains_summary(ordered) + head + _join(domain_row(r, link, show_scenario) for r in ordered)
+                 + Markup("</tbody></table>"), "mf-domains-block")
 
 
 def drift_list(run, link: Link) -> Markup:

@@ -122,7 +122,8 @@ def domain_page_markdown(env, name: str) -> str:
     parts = [
         status_banners(run, report),
         render.meta_line(report.checked_at, run.resolver, report.source, run.baseline.written_at),
-        f"**Overall:** {render.badge(report.status)} &nbsp; **Scenario:** [{spec.scenario}]({scenario_md})"
+        f"**Overall:** {render.badge(report.status)} {' &middot; '.join(render.tally(report.checks))}"
+        f" &nbsp; **Scenario:** [{spec.scenario}]({scenario_md})"
         + (f" &nbsp; **Filter:** {render.text(spec.filter_name)}" if spec.third_party else ""),
         "",
         "## Checks",
@@ -206,7 +207,7 @@ def generated_pages() -> dict[str, str]:
     """
     pages = {
         "domains/index.md": (
-            "---\ntitle: Domains\ntags: [domains, live checks]\n---\n\n"
+            "---\ntitle: Domains\ntags: [domains, live checks]\nhide: [toc]\n---\n\n"
             "# Domains\n\nEvery domain the helpdesk looks after, worst first. "
             "Open a domain for its checks, its records and the fix for each problem.\n\n"
             "{{ domains_table() }}\n"
@@ -218,7 +219,7 @@ def generated_pages() -> dict[str, str]:
         title = display_name(spec.ascii)
         alias = f" ({spec.ascii})" if title != spec.ascii else ""
         pages[f"domains/{spec.ascii}/index.md"] = (
-            f"---\ntitle: \"{title}\"\ntags: [domain, {spec.scenario}]\n---\n\n"
+            f"---\ntitle: \"{title}\"\ntags: [domain, {spec.scenario}]\nhide: [toc]\n---\n\n"
             f"# {title}{alias}\n\n{{{{ domain_page(\"{spec.ascii}\") }}}}\n"
         )
     return pages

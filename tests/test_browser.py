@@ -181,8 +181,8 @@ def page(context, watch):
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def goto(page, path: str) -> None:
-    page.goto(path, wait_until="networkidle")
+def goto(page, path: str, until: str = "load") -> None:
+    page.goto(path, wait_until=until)
 
 
 def path_of(url: str) -> str:
@@ -213,6 +213,11 @@ def report_of(site: Path, domain: str) -> dict:
     """The domain's entry in the built site's drift.json."""
     data = json.loads((site / "drift.json").read_text(encoding="utf-8"))
     return next(d for d in data["domains"] if d["domain"] == domain)
+
+
+def worst(report: dict) -> str:
+    """A domain's overall status from its drift.json entry: its worst check."""
+    return min((c["status"] for c in report["checks"]), key=lambda s: SEVERITY[LABELS[s]])
 
 
 def result_hrefs(page) -> list[str]:
@@ -263,6 +268,7 @@ def test_search_finds_the_page(page, query, path, section, text):
 
 
 LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "unknown": "UNKNOWN"}
+SEVERITY = {"FAIL": 0, "UNKNOWN": 1, "WARN": 2, "PASS": 3}
 
 
 def test_domain_page_shows_each_verdict_as_text_and_colour(page, site):
@@ -276,6 +282,14 @@ def test_domain_page_shows_each_verdict_as_text_and_colour(page, site):
     styles = {status: page.locator(f".mf-checks .mf-badge.mf-{status}").first.evaluate(
         "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]") for status in ("pass", "fail")}
     assert styles["pass"] != styles["fail"], "pass and fail badges look alike"
+    # The problems come first, each with a Fix link; a passing check links its runbook, not a "Fix".
+    rows = page.locator(".mf-checks tbody tr")
+    statuses = [LABELS[s] for s in rows.evaluate_all("rows => rows.map(r => r.className.replace('mf-row-', ''))")]
+    assert statuses == sorted(statuses, key=lambda label: SEVERITY[label]), statuses
+    for check in report["checks"]:
+        link = page.locator(f"#check-{check['id']} a[href]")
+        expect(link).to_have_text("Runbook" if check["status"] == "pass" else "Fix")
+        expect(link).to_have_accessible_name(re.compile(re.escape(check["id"])))
     screenshot(page, f"domain-{FAILING}", full_page=True)
 
 
@@ -329,6 +343,18 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
     order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3}
     statuses = rows.evaluate_all("rows => rows.map(r => r.dataset.status)")
     assert statuses == sorted(statuses, key=order.get), statuses
+    summary = page.locator(".mf-summary")
+    expect(summary).to_contain_text(f"{len(DOMAINS)} domains")
+    for status, label in LABELS.items():
+        n = sum(1 for d in data["domains"] if worst(d) == status)
+        expect(summary).to_contain_text(re.compile(rf"{n}\s+\W*\s*{label}"))
+    for entry in data["domains"]:
+        row = rows.filter(has=page.locator(f"a.mf-domain:text-is('{entry['domain']}')"))
+        expect(row.locator("td").first).to_have_text(re.compile(LABELS[worst(entry)]))
+        problems = [c for c in entry["checks"] if c["status"] != "pass"]
+        expect(row.locator("a.mf-fix")).to_have_count(min(len(problems), 3))
+        if not problems:
+            expect(row).to_contain_text("all checks pass")
     row = rows.filter(has=page.locator(f"a[href$='{FAILING}/']"))
     expect(row.locator(".mf-badge").first).to_have_text(re.compile(r"FAIL"))
     screenshot(page, "domains", full_page=True)
@@ -337,6 +363,24 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
     path, _, anchor = failing["fix"].partition("#")
     page.wait_for_url(lambda url: path_of(url) == "/" + path and urlsplit(url).fragment == anchor)
     expect(page.locator(f"[id='{anchor}']")).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_verdicts_and_fix_links_fit_the_screen(page, width):
+    """No sideways scrolling to reach a Fix link; check ids and domain names stay whole words."""
+    page.set_viewport_size({"width": width, "height": 900})
+    for path in ("domains/", f"domains/{FAILING}/"):
+        goto(page, path)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} at {width}px scrolls sideways by {overflow}px"
+        for link in page.locator(".mf a.mf-fix").all():
+            box = link.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{path}: Fix link off screen: {box}"
+        for word in page.locator(".mf code.mf-id, .mf a.mf-domain").all():
+            lines = word.evaluate("el => el.getClientRects().length")
+            assert lines == 1, f"{path} at {width}px breaks {word.inner_text()!r} over {lines} lines"
+        if path == "domains/" and width == 390:
+            screenshot(page, "domains-phone", full_page=True)
 
 
 # ---- Mermaid and code blocks --------------------------------------------------------------------
@@ -379,7 +423,7 @@ def test_command_blocks_have_copy_buttons(page, context, base_url):
 def test_pages_ask_only_the_local_server_and_log_no_errors(page, watch):
     for path in ("", "scenarios/third-party-filter/", f"domains/{FAILING}/", "domains/hostile.example/",
                  "examples/"):
-        goto(page, path)
+        goto(page, path, until="networkidle")  # every request the page makes, scripts' included
     # Instant navigation and the search worker fetch too.
     page.locator(".md-nav__link", has_text="Domains").first.click()
     page.wait_for_url(lambda url: path_of(url) == "/domains/")
