@@ -382,6 +382,8 @@ def spf_senders(spec: DomainSpec, txt: Lookup, resolver) -> Check:
     hybrid = spec.scenario == HYBRID
     problem_fix = FIX_HYBRID_SPF if hybrid else _spf_fix(spec)
     ips = _sender_ips(spec)
+    if not txt.definite:
+        return _not_definite(spec, cid, txt)
     if not ips:
         if hybrid:
             return Check(cid, WARN, "No on-premises IPs are listed for this hybrid domain, so SPF "

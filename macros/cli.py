@@ -209,7 +209,7 @@ def cmd_spf(args, settings) -> int:
         print(json.dumps({"result": result.result, "explanation": result.explanation,
                           "ip": ip, "sender": sender, "helo": helo}, sort_keys=True))
     else:
-        print(f"{result.result} {_clean(result.explanation)}")
+        print(f"{result.result} {_clean(result.explanation)}".rstrip())
     return EXIT_OK
 
 

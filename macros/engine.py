@@ -159,6 +159,10 @@ class RunReport:
         elif not self.healthy:
             lines.append(f"checks could not run: resolver unhealthy ({self.health_reason})")
         for d in self.domains:
+            if self.healthy and not self.offline and d.records and all(r.status == UNKNOWN for r in d.records):
+                why = sorted({r.lookup_status for r in d.records})
+                lines.append(f"{d.spec.name}: checks could not run: no record set got a definite answer "
+                             f"({', '.join(why)}) although the resolver is healthy")
             for r in d.drifted:
                 change = []
                 if r.added:

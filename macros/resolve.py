@@ -20,6 +20,7 @@ concurrently with at most ``max_in_flight`` queries on the wire.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -216,6 +217,7 @@ class Resolver:
     # ---- internals ---------------------------------------------------------------------
 
     @staticmethod
+    @functools.lru_cache(maxsize=1 << 16)  # every cached read normalizes its key: parse each name once
     def _key(name: str, rdtype: str) -> Key:
         try:
             return (normalize_name(name), rdtype.upper())
@@ -265,44 +267,43 @@ class Resolver:
                       raw=raw, server=server)
 
     async def _query_once(self, name: str, rdtype: str, sem: asyncio.Semaphore):
-        """Returns (status, rrset|None, canonical name, [cname targets], reason, server)."""
-        last_reason = ""
-        for attempt in range(2):  # one retry of a timeout
-            async with sem:
-                self._in_flight += 1
-                self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
-                self.stats.queries += 1
-                try:
-                    answer = await self._resolver.resolve(
-                        name, rdtype, raise_on_no_answer=False, search=False
-                    )
-                except dns.resolver.NXDOMAIN as exc:
-                    canonical = _nx_canonical(exc, name)
-                    cnames = _nx_cnames(exc)
-                    return NXDOMAIN, None, canonical, cnames, "", ""
-                except dns.resolver.LifetimeTimeout as exc:
-                    last_reason = f"no answer within {self.lifetime:g} s ({_short(exc)})"
-                    if attempt == 0:
-                        self.stats.retries += 1
-                        continue
-                    return TIMEOUT, None, name, [], last_reason, ""
-                except dns.resolver.NoNameservers as exc:
-                    looped = _answer_cnames(exc)
-                    if looped is not None:  # the server put the whole loop in one answer
-                        reason = "CNAME loop or chain too long in the answer"
-                        return ERROR, None, name, looped, reason, ""
-                    return SERVFAIL, None, name, [], _servfail_reason(exc), ""
-                except dns.message.ChainTooLong:
-                    return ERROR, None, name, [], "CNAME loop or chain too long in the answer", ""
-                except dns.exception.DNSException as exc:
-                    return ERROR, None, name, [], f"{type(exc).__name__}: {_short(exc)}", ""
-                finally:
-                    self._in_flight -= 1
-            cnames = [c[0].target.to_text().lower() for c in answer.chaining_result.cnames]
-            canonical = answer.canonical_name.to_text().lower()
-            server = f"{answer.nameserver}:{answer.port}"
-            return FOUND, answer.rrset, canonical, cnames, "", server
-        return TIMEOUT, None, name, [], last_reason, ""
+        """Returns (status, rrset|None, canonical name, [cname targets], reason, server).
+
+        ``lifetime`` bounds the whole lookup, all tries included (CONTRACT.md): dnspython sends
+        a try, waits ``timeout``, and retries a try that timed out while the lifetime lasts, so
+        a lookup with lifetime >= 2 x timeout always gets at least one retry of a timeout.
+        """
+        async with sem:
+            self._in_flight += 1
+            self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
+            self.stats.queries += 1
+            try:
+                answer = await self._resolver.resolve(
+                    name, rdtype, raise_on_no_answer=False, search=False
+                )
+            except dns.resolver.NXDOMAIN as exc:
+                canonical = _nx_canonical(exc, name)
+                cnames = _nx_cnames(exc)
+                return NXDOMAIN, None, canonical, cnames, "", ""
+            except dns.resolver.LifetimeTimeout as exc:
+                self.stats.retries += max(0, len(exc.kwargs.get("errors") or []) - 1)
+                return TIMEOUT, None, name, [], f"no answer within {self.lifetime:g} s ({_short(exc)})", ""
+            except dns.resolver.NoNameservers as exc:
+                looped = _answer_cnames(exc)
+                if looped is not None:  # the server put the whole loop in one answer
+                    reason = "CNAME loop or chain too long in the answer"
+                    return ERROR, None, name, looped, reason, ""
+                return SERVFAIL, None, name, [], _servfail_reason(exc), ""
+            except dns.message.ChainTooLong:
+                return ERROR, None, name, [], "CNAME loop or chain too long in the answer", ""
+            except dns.exception.DNSException as exc:
+                return ERROR, None, name, [], f"{type(exc).__name__}: {_short(exc)}", ""
+            finally:
+                self._in_flight -= 1
+        cnames = [c[0].target.to_text().lower() for c in answer.chaining_result.cnames]
+        canonical = answer.canonical_name.to_text().lower()
+        server = f"{answer.nameserver}:{answer.port}"
+        return FOUND, answer.rrset, canonical, cnames, "", server
 
 
 def _run(coro):

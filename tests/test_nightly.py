@@ -144,8 +144,11 @@ def test_a_domain_that_stops_answering_is_unknown_not_drift(tmp_path, fake_dns):
         fake_dns.fault(name, "timeout")  # the canary (outlook.com) still answers
 
     result = build(project, MAILFLOW_NAMESERVERS=fake_dns.address, MAILFLOW_FAIL_ON_DRIFT=1)
-    # Unknown is neither drift nor a failed check, and the resolver is healthy: nothing to fail on.
-    assert result.returncode == 0, result.output
+    # Unknown is neither drift nor a failed check; but a domain none of whose records answer
+    # (its DNS is down while the resolver is healthy) is reported: its checks could not run.
+    assert result.returncode != 0, result.output
+    assert "contoso.example: checks could not run: no record set got a definite answer (timeout)" in result.output
+    assert "nested.example" not in result.output.split("MAILFLOW_FAIL_ON_DRIFT=1")[-1]
     assert "drifted (" not in result.output
     data = result.drift()
     assert data["resolver_healthy"] is True
