@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from macros.render import ROW_PROBLEMS
 from tests.support.sites import ROOT, build, make_project
 from tests.test_site import DOMAINS as SITE_DOMAINS
 
@@ -49,6 +50,8 @@ DOMAINS = SITE_DOMAINS + [
     {"name": "softfail.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "softfail"},
 ]
 FAILING = "bypass.example"  # mx-route fails: its MX lets mail bypass the filter
+LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "unknown": "UNKNOWN"}
+SEVERITY = {"FAIL": 0, "UNKNOWN": 1, "WARN": 2, "PASS": 3}  # worst first, as the site sorts
 
 #: A closed shadow root hides Mermaid's SVG from the test; open it (the page behaves the same).
 OPEN_SHADOW_ROOTS = """
@@ -199,8 +202,9 @@ def screenshot(target, name: str, **options) -> Path:
 def wait_for_results(page, query: str) -> None:
     """Wait until Material shows the results of the whole ``query`` (not of a prefix of it).
 
-    Each result link carries the terms it was found for in ``?h=``; the last query's terms are
-    the query itself, lowercased, split at spaces and hyphens.
+    Each result link carries the terms it was found for in ``?h=`` (mkdocs.yml's
+    ``search.highlight``); the last query's terms are the query itself, lowercased, split at
+    spaces and hyphens.
     """
     terms = re.sub(r"[\s-]+", " ", query.strip().lower())
     page.wait_for_function(
@@ -267,10 +271,6 @@ def test_search_finds_the_page(page, query, path, section, text):
 # ---- domain pages -------------------------------------------------------------------------------
 
 
-LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "unknown": "UNKNOWN"}
-SEVERITY = {"FAIL": 0, "UNKNOWN": 1, "WARN": 2, "PASS": 3}
-
-
 def test_domain_page_shows_each_verdict_as_text_and_colour(page, site):
     report = report_of(site, FAILING)
     goto(page, f"domains/{FAILING}/")
@@ -325,13 +325,16 @@ def test_badges_stay_readable_in_light_and_dark_mode(page, scheme):
     for selector in (".mf-domains a", ".mf-fix", ".mf-domains td"):
         measured = contrast(page.locator(selector).first)
         assert measured["ratio"] >= 4.5, f"{scheme}: {selector} contrast {measured}"
-    if scheme == "dark":
-        goto(page, f"domains/{FAILING}/")  # the choice is remembered across pages
+    goto(page, f"domains/{FAILING}/")
+    if scheme == "dark":  # the choice is remembered across pages
         expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
-        for status in ("pass", "fail"):
-            badge = page.locator(f".mf-checks .mf-badge.mf-{status}").first
-            expect(badge).to_be_visible()
-            assert contrast(badge)["ratio"] >= 4.5
+    for selector in (".mf-checks .mf-badge.mf-pass", ".mf-checks .mf-badge.mf-fail", ".mf-rbadge", ".mf-fix",
+                     ".mf-doc", ".mf-meta"):
+        element = page.locator(selector).first
+        expect(element).to_be_visible()
+        measured = contrast(element)
+        assert measured["ratio"] >= 4.5, f"{scheme}: {selector} contrast {measured}"
+    if scheme == "dark":
         screenshot(page, f"domain-{FAILING}-dark")
 
 
@@ -340,9 +343,8 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
     goto(page, "domains/")
     rows = page.locator(".mf-domains tbody tr")
     expect(rows).to_have_count(len(DOMAINS))
-    order = {"fail": 0, "unknown": 1, "warn": 2, "pass": 3}
     statuses = rows.evaluate_all("rows => rows.map(r => r.dataset.status)")
-    assert statuses == sorted(statuses, key=order.get), statuses
+    assert statuses == sorted(statuses, key=lambda s: SEVERITY[LABELS[s]]), statuses
     summary = page.locator(".mf-summary")
     expect(summary).to_contain_text(f"{len(DOMAINS)} domains")
     for status, label in LABELS.items():
@@ -352,7 +354,7 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
         row = rows.filter(has=page.locator(f"a.mf-domain:text-is('{entry['domain']}')"))
         expect(row.locator("td").first).to_have_text(re.compile(LABELS[worst(entry)]))
         problems = [c for c in entry["checks"] if c["status"] != "pass"]
-        expect(row.locator("a.mf-fix")).to_have_count(min(len(problems), 3))
+        expect(row.locator("a.mf-fix")).to_have_count(min(len(problems), ROW_PROBLEMS))
         if not problems:
             expect(row).to_contain_text("all checks pass")
     row = rows.filter(has=page.locator(f"a[href$='{FAILING}/']"))
