@@ -120,6 +120,9 @@ def domain_page_markdown(env, name: str) -> str:
     spec = report.spec
     scenario_md = _md_link(env, f"scenarios/{spec.scenario}.md")
     parts = [
+        f"[&larr; All domains]({_md_link(env, 'domains/index.md')}) &middot; "
+        f"[Drift]({_md_link(env, 'drift.md')})",
+        "",
         status_banners(run, report),
         render.meta_line(report.checked_at, run.resolver, report.source, run.baseline.written_at),
         f"**Overall:** {render.badge(report.status)} {' &middot; '.join(render.tally(report.checks))}"
