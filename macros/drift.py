@@ -55,3 +55,41 @@ def plan(observed: list[Observed], baseline_records: dict | None) -> list[Record
 def candidates(reports: list[RecordReport]) -> list[tuple[str, str]]:
     """The (name, type) keys that differ and must be looked at a second time before they count."""
     return [(r.name, r.type) for r in reports if r.status == DRIFTED]
+
+
+def previous_sightings(report: dict | None) -> dict:
+    """From a previous ``drift.json``: {(domain, name, type, observed values): first_seen}.
+
+    Anything malformed is ignored: the previous report only dates changes, it never decides them.
+    """
+    seen: dict = {}
+    if not isinstance(report, dict):
+        return seen
+    for d in report.get("domains") or []:
+        if not isinstance(d, dict):
+            continue
+        for r in d.get("records") or []:
+            if not isinstance(r, dict) or r.get("status") != DRIFTED:
+                continue
+            try:
+                key = (str(d["ascii"]), str(r["name"]), str(r["type"]), tuple(sorted(map(str, r["observed"]))))
+            except (KeyError, TypeError):
+                continue
+            when = r.get("first_seen") or report.get("generated_at")
+            if isinstance(when, str):
+                seen[key] = when
+    return seen
+
+
+def date_changes(domain: str, reports: list[RecordReport], sightings: dict, now: str) -> list[RecordReport]:
+    """Give every drifted record set the time its change was first seen: the previous report's
+    when the same record set had drifted to the same values then, else ``now``."""
+    from dataclasses import replace
+
+    dated = []
+    for r in reports:
+        if r.status == DRIFTED:
+            key = (domain, r.name, r.type, tuple(sorted(r.observed or ())))
+            r = replace(r, first_seen=sightings.get(key, now))
+        dated.append(r)
+    return dated

@@ -208,8 +208,12 @@ def run(
     baseline: Baseline,
     offline: bool = False,
     confirm_delay: float = 2.0,
+    previous: dict | None = None,
 ) -> RunReport:
-    """Check every domain of ``config``; see the module docstring."""
+    """Check every domain of ``config``; see the module docstring.
+
+    ``previous``: the last ``drift.json``, if any, to date changes that were already drifted then.
+    """
     started = time.monotonic()
     now = utc_now()
     if offline or resolver is None:
@@ -260,11 +264,13 @@ def run(
     _prefetch_spf(config, resolver)
 
     # 4. checks, from the cache
+    sightings = drift_mod.previous_sightings(previous)
     reports = []
     for spec in config.domains:
         tree = spf.analyze(spec.fqdn, resolver.lookup)
         checks = checks_mod.evaluate(spec, resolver, spf_tree=tree)
         rspecs, records = plans[spec.ascii]
+        records = drift_mod.date_changes(spec.ascii, records, sightings, now)
         lookups = _domain_lookups(spec, resolver, tree)
         reports.append(DomainReport(spec, checks, records, lookups, tree, SOURCE_LIVE, now,
                                     flapped=flapped.get(spec.ascii, [])))

@@ -74,6 +74,8 @@ class RecordReport:
     lookup_status: str = ""
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    #: drifted only: when this same change was first seen (carried over from the previous report)
+    first_seen: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -85,6 +87,7 @@ class RecordReport:
             "lookup": self.lookup_status,
             "added": list(self.added),
             "removed": list(self.removed),
+            "first_seen": self.first_seen,
         }
 
 

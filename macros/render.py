@@ -240,23 +240,29 @@ def domains_table(reports, link: Link, show_scenario: bool = True) -> Markup:
 
 
 def drift_list(run, link: Link) -> Markup:
-    """Every drifted record set, newest first (all from this run; then by domain)."""
+    """Every drifted record set, newest change first (by when it was first seen), then by domain."""
+    changes = sorted(((r.first_seen or d.checked_at, d, r) for d in run.domains for r in d.drifted),
+                     key=lambda item: (_desc(item[0]), item[1].spec.ascii, item[2].name, item[2].type))
     items = []
-    for d in run.domains:
+    for seen, d, r in changes:
         broken = [c for c in d.checks if c.status in (FAIL, WARN)]
-        for r in d.drifted:
-            items.append(Markup(
-                '<tr><td><time>{t}</time></td><td><a href="{href}">{dom}</a></td><td><code>{name}</code> {type}</td>'
-                '<td>{before}</td><td>{after}</td><td>{checks}</td></tr>').format(
-                t=d.checked_at, href=link(f"domains/{d.spec.ascii}/"), dom=text(display_name(d.spec.ascii)),
-                name=text(r.name), type=text(r.type), before=values_list(r.removed), after=values_list(r.added),
-                checks=_join(Markup('{b} <a href="{h}"><code>{id}</code></a> ').format(
-                    b=badge(c.status), h=link(c.fix), id=c.id) for c in broken) or Markup("none")))
+        items.append(Markup(
+            '<tr><td><time>{t}</time></td><td><a href="{href}">{dom}</a></td><td><code>{name}</code> {type}</td>'
+            '<td>{before}</td><td>{after}</td><td>{checks}</td></tr>').format(
+            t=text(seen), href=link(f"domains/{d.spec.ascii}/"), dom=text(display_name(d.spec.ascii)),
+            name=text(r.name), type=text(r.type), before=values_list(r.removed), after=values_list(r.added),
+            checks=_join(Markup('{b} <a href="{h}"><code>{id}</code></a> ').format(
+                b=badge(c.status), h=link(c.fix), id=c.id) for c in broken) or Markup("none")))
     if not items:
         return block(Markup('<p class="mf-nodrift">No record set differs from the baseline.</p>'), "mf-drift-block", dns=False)
-    head = Markup('<table class="mf-drift"><thead><tr><th>Seen</th><th>Domain</th><th>Record set</th>'
+    head = Markup('<table class="mf-drift"><thead><tr><th>First seen</th><th>Domain</th><th>Record set</th>'
                   '<th>Removed</th><th>Added</th><th>Checks now failing or warning</th></tr></thead><tbody>')
     return block(head + _join(items) + Markup("</tbody></table>"), "mf-drift-block")
+
+
+def _desc(stamp: str) -> tuple:
+    """Sort key for ISO timestamps, newest first."""
+    return tuple(-ord(c) for c in stamp)
 
 
 __all__ = [n for n in dir() if not n.startswith("_")] + ["CHECK_IDS"]

@@ -55,7 +55,7 @@ def load_state(conf) -> State:
         resolver = Resolver(list(settings.nameservers) or None, timeout=config.timeout,
                             lifetime=config.lifetime, max_in_flight=config.max_in_flight)
     run = engine.run(config, resolver, baseline, offline=settings.offline,
-                     confirm_delay=config.confirm_delay)
+                     confirm_delay=config.confirm_delay, previous=_previous_report(conf))
     summary = run.summary()
     if run.offline:
         log.info("offline: %d domain(s) rendered from %s", summary["domains"], baseline.path)
@@ -67,6 +67,16 @@ def load_state(conf) -> State:
                  summary["drifted"], summary["failed"], summary["unknown"])
     STATE.settings, STATE.config, STATE.run = settings, config, run
     return STATE
+
+
+def _previous_report(conf) -> dict | None:
+    """The last build's drift.json (still in site_dir: MkDocs cleans it only after on_config),
+    used to date changes that were already drifted then. Unreadable means none."""
+    try:
+        path = Path(conf["site_dir"]) / "drift.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _linker(env):

@@ -50,3 +50,23 @@ def test_plan_matches_on_name_and_type():
 def test_plan_without_baseline_marks_everything_new():
     reports = drift.plan([obs(["10 a.example."]), obs([], rdtype="TXT", status="nodata")], None)
     assert [r.status for r in reports] == [NEW, NEW]
+
+
+def test_a_change_keeps_the_time_it_was_first_seen():
+    previous = {"generated_at": "2026-11-28T02:00:00Z", "domains": [{"ascii": "contoso.example", "records": [
+        {"name": "contoso.example.", "type": "MX", "status": "drifted", "observed": ["10 evil.example."],
+         "first_seen": "2026-11-27T02:00:00Z"},
+        {"name": "contoso.example.", "type": "TXT", "status": "drifted", "observed": ["v=spf1 ~all"]},
+        "garbage"]}, {"bad": 1}]}
+    sightings = drift.previous_sightings(previous)
+    now = "2026-11-29T02:00:00Z"
+    reports = drift.plan([obs(["10 evil.example."]), obs(["v=spf1 -all"], rdtype="TXT"),
+                          obs(["10 a.example."], name="other.example.")],
+                         {("contoso.example.", "MX"): ("10 a.example.",),
+                          ("contoso.example.", "TXT"): ("v=spf1 ~all",),
+                          ("other.example.", "MX"): ("10 a.example.",)})
+    dated = drift.date_changes("contoso.example", reports, sightings, now)
+    assert dated[0].first_seen == "2026-11-27T02:00:00Z"  # the same change as before keeps its date
+    assert dated[1].first_seen == now                     # drifted to other values than before: new
+    assert dated[2].first_seen is None                    # unchanged: no date
+    assert drift.previous_sightings("not a report") == {}

@@ -7,6 +7,8 @@ NXDOMAIN, or (FlipDNS) answers once with other records and then as before.
 
 from __future__ import annotations
 
+import time
+
 import dns.message
 import dns.query
 import dns.rdatatype
@@ -92,9 +94,16 @@ def test_a_changed_record_is_drift_and_fails_the_nightly_build_after_the_whole_s
     assert "mf-banner-drift" not in result.page("domains/nested.example/")
 
     # Without MAILFLOW_FAIL_ON_DRIFT, DNS results never fail the build, drift included.
+    time.sleep(1.1)  # the next run gets a later timestamp
     plain = build(project, MAILFLOW_NAMESERVERS=bind_zones.address)
     assert plain.returncode == 0, plain.output
     assert plain.drift()["summary"]["drifted"] == 1
+    # The next night the same change keeps the time it was first seen (read from the last drift.json).
+    first = mx["first_seen"]
+    assert first == data["generated_at"]
+    again = records(plain.drift(), "contoso.example")[("contoso.example.", "MX")]
+    assert again["first_seen"] == first != plain.drift()["generated_at"]
+    assert f"<time>{first}</time>" in plain.page("drift/")
 
 
 SAME_RECORDS_OTHER_FORM = """\
