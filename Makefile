@@ -26,8 +26,9 @@ deps: $(VENV)/.deps
 
 dev-deps: $(VENV)/.dev-deps
 
+# Debian's own python3 needs python3-venv for this; install it if the first try fails.
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV); }
 
 $(VENV)/.deps: requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install -q -r requirements.txt
