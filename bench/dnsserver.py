@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import signal
+import socket
 import struct
 import sys
 
@@ -46,6 +47,8 @@ import dns.rrset
 
 TTL = 3600
 MAX_HOPS = 16
+#: Socket buffers of the UDP socket (capped by net.core.rmem_max / wmem_max).
+UDP_BUFFER = 1 << 22
 SOA_TEXT = "ns1.bench.invalid. hostmaster.bench.invalid. 1 3600 600 86400 300"
 STATS_NAME = dns.name.from_text("stats.bench.")
 RESET_NAME = dns.name.from_text("reset.bench.")
@@ -276,6 +279,9 @@ async def serve(server: Server, host: str, port: int, ready) -> None:
     for _ in range(20):
         udp, _proto = await loop.create_datagram_endpoint(lambda: _UDP(server), local_addr=(host, port))
         bound = udp.get_extra_info("sockname")[1]
+        sock = udp.get_extra_info("socket")
+        for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):  # bursts of queries wait, not drop
+            sock.setsockopt(socket.SOL_SOCKET, option, UDP_BUFFER)
         try:
             tcp = await loop.create_server(lambda: _TCP(server), host, bound, reuse_address=True)
             break
