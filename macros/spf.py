@@ -19,6 +19,7 @@ import ipaddress
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from .records import InvalidName, normalize_name, txt_text
@@ -279,6 +280,7 @@ def _parse_term(text: str) -> tuple[Term, list[str]]:
     return _parse_mechanism(text, qualifier, name, rest)
 
 
+@lru_cache(maxsize=16384)  # pure: the same include records are parsed for every domain
 def parse(text: str) -> Record:
     """Tokenize one SPF record (RFC 7208 sections 4.6.1 and 12) and list its syntax errors.
 
