@@ -37,6 +37,8 @@ import dns.query
 import dns.rdatatype
 import pytest
 
+from tests.support.loopback import LoopbackServer
+
 ZONES_DIR = Path(__file__).resolve().parent.parent / "zones"
 
 #: Zones declared with a file that does not exist: BIND serves SERVFAIL for them.
@@ -161,7 +163,7 @@ class _Zone:
     serial: int
 
 
-class BindServer:
+class BindServer(LoopbackServer):
     """One ``named -g`` process serving a private copy of a zone directory."""
 
     host = "127.0.0.1"
@@ -190,15 +192,6 @@ class BindServer:
             raise BindError(f"no zone files (*.zone) in {zone_dir}")
 
     # ---- public API ------------------------------------------------------------------
-
-    @property
-    def address(self) -> str:
-        """``"127.0.0.1:PORT"``, the form MAILFLOW_NAMESERVERS takes."""
-        return f"{self.host}:{self.port}"
-
-    @property
-    def nameservers(self) -> list[tuple[str, int]]:
-        return [(self.host, self.port)]
 
     def start(self) -> "BindServer":
         self._write_conf()

@@ -42,6 +42,8 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from tests.support.loopback import LoopbackServer
+
 FAULTS = ("timeout", "servfail", "refused", "nxdomain", "slow", "truncate")
 TTL = 300
 #: How long a TCP connection with a ``timeout`` fault is held open without an answer.
@@ -91,7 +93,7 @@ def txt(*strings: str | bytes) -> str:
     return " ".join(parts) if parts else '""'
 
 
-class FakeDNS:
+class FakeDNS(LoopbackServer):
     """A programmable authoritative DNS server on 127.0.0.1 (UDP and TCP, one port)."""
 
     def __init__(self, zone: dict | None = None):
@@ -109,16 +111,6 @@ class FakeDNS:
             self.set(name, rdtype, values)
 
     # ---- configuration -----------------------------------------------------------------
-
-    @property
-    def address(self) -> str:
-        """``"127.0.0.1:PORT"``, the ``MAILFLOW_NAMESERVERS`` form."""
-        return f"{self.host}:{self.port}"
-
-    @property
-    def nameservers(self) -> list[tuple[str, int]]:
-        """``[(host, port)]``, the form ``macros.resolve.Resolver`` takes."""
-        return [(self.host, self.port)]
 
     def set(self, name, rdtype, values) -> None:
         """Replace the record set (name, type) with ``values`` (rdata presentation text).
