@@ -1,0 +1,40 @@
+"""settings.py and resolve.parse_nameservers: CONTRACT.md's environment variables, bad values named."""
+
+import pytest
+
+from macros.resolve import parse_nameservers
+from macros.settings import SettingsError, from_mapping
+
+
+def test_defaults(tmp_path):
+    s = from_mapping({}, tmp_path)
+    assert s.domains_file == str(tmp_path / "domains.yml")
+    assert s.baseline_file == str(tmp_path / "baseline.yml")
+    assert s.nameservers == () and not s.offline and not s.fail_on_drift
+
+
+def test_values(tmp_path):
+    s = from_mapping({"MAILFLOW_DOMAINS": "/etc/kb/d.yml", "MAILFLOW_BASELINE": "b.yml",
+                      "MAILFLOW_NAMESERVERS": "127.0.0.1:5353, [::1]:53,192.0.2.53",
+                      "MAILFLOW_OFFLINE": "1", "MAILFLOW_FAIL_ON_DRIFT": "true"}, tmp_path)
+    assert s.domains_file == "/etc/kb/d.yml" and s.baseline_file == str(tmp_path / "b.yml")
+    assert s.nameservers == (("127.0.0.1", 5353), ("::1", 53), ("192.0.2.53", 53))
+    assert s.offline and s.fail_on_drift
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("MAILFLOW_NAMESERVERS", "dns.example", "MAILFLOW_NAMESERVERS: nameserver 'dns.example'"),
+    ("MAILFLOW_NAMESERVERS", "127.0.0.1:99999", "port '99999'"),
+    ("MAILFLOW_NAMESERVERS", "[::1:53", "write IPv6 as \\[address\\]:port"),
+    ("MAILFLOW_OFFLINE", "maybe", "MAILFLOW_OFFLINE='maybe': use 1 or 0"),
+    ("MAILFLOW_FAIL_ON_DRIFT", "2", "MAILFLOW_FAIL_ON_DRIFT='2'"),
+])
+def test_bad_values_are_named(tmp_path, key, value, message):
+    with pytest.raises(SettingsError, match=message):
+        from_mapping({key: value}, tmp_path)
+
+
+def test_ipv6_in_brackets():
+    assert parse_nameservers("[2001:db8::53]:5353") == [("2001:db8::53", 5353)]
+    assert parse_nameservers("") == []
+    assert parse_nameservers("::1") == [("::1", 53)]  # a bare IPv6 address takes the default port
