@@ -255,13 +255,16 @@ def _broken_policy(tree: "spf.Tree") -> str | None:
 
 
 def _path_to(tree: "spf.Tree", domain: str) -> list["spf.Node"] | None:
-    """The nodes from the root down to ``domain``'s node, depth first."""
+    """The nodes from the root down to ``domain``'s node, depth first, through includes that
+    pass (qualifier ``+``: RFC 7208 section 5.2, a matching ``-include`` fails the mail) and
+    redirects. The tree holds only terms check_host() can reach (none after ``all``)."""
     todo = [(tree.root, [tree.root])]
     while todo:
         node, path = todo.pop()
         if node.domain.lower().rstrip(".") == domain and node is not tree.root:
             return path
-        todo.extend((child, path + [child]) for child in reversed(node.children))
+        todo.extend((child, path + [child]) for child in reversed(node.children)
+                    if child.via != "include" or child.qualifier in ("+", ""))
     return None
 
 

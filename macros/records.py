@@ -17,6 +17,10 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 
+#: IDNA 2008 with UTS #46 mapping (what browsers and registries use): faß.de is xn--fa-hia.de,
+#: not fass.de as IDNA 2003 would have it. Needs the ``idna`` package (pinned).
+IDNA = dns.name.IDNA_2008_Practical
+
 #: The record types the product stores and compares.
 TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "PTR", "NS")
 
@@ -39,7 +43,8 @@ def normalize_name(name: str) -> str:
     if ".." in text:
         raise InvalidName(f"{text!r} has an empty label")
     try:
-        parsed = dns.name.from_unicode(text) if not text.isascii() else dns.name.from_text(text)
+        parsed = (dns.name.from_unicode(text, idna_codec=IDNA) if not text.isascii()
+                  else dns.name.from_text(text))
     except dns.name.LabelTooLong:
         raise InvalidName(f"{text!r} has a label longer than 63 octets") from None
     except dns.name.NameTooLong:
@@ -65,7 +70,7 @@ def is_hostname(name: str) -> bool:
 def display_name(name: str) -> str:
     """The name as a person reads it: U-labels where the name is IDN, no trailing dot."""
     try:
-        return dns.name.from_text(name).to_unicode(omit_final_dot=True)
+        return dns.name.from_text(name).to_unicode(omit_final_dot=True, idna_codec=IDNA)
     except Exception:  # noqa: BLE001 - display only; fall back to the stored text
         return name.rstrip(".")
 

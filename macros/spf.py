@@ -18,7 +18,7 @@ import importlib
 import ipaddress
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -129,10 +129,24 @@ class Record:
         return None if self.all is not None else self.modifier("redirect")
 
     @property
+    def evaluated(self) -> tuple[Term, ...]:
+        """The terms check_host() can reach: everything before the first ``all`` (section 5.1:
+        mechanisms after "all" will never be tested), and the redirect that applies."""
+        reached = []
+        for t in self.terms:
+            if t.kind == "mechanism" and t.name == "all":
+                break
+            if t.kind == "mechanism":
+                reached.append(t)
+        if self.redirect is not None:
+            reached.append(self.redirect)
+        return tuple(reached)
+
+    @property
     def dns_terms(self) -> int:
-        """Terms that cause DNS queries (section 4.6.4); an ignored redirect does not."""
-        ignored = self.modifier("redirect") if self.all is not None else None
-        return sum(1 for t in self.terms if t.queries_dns and t is not ignored)
+        """Terms that cause DNS queries when evaluated (section 4.6.4): none after ``all``, and an
+        ignored redirect does not count."""
+        return sum(1 for t in self.evaluated if t.queries_dns)
 
 
 def _macro_string_errors(text: str, where: str) -> list[str]:
@@ -359,6 +373,9 @@ class Node:
     reason: str
     dns_terms: int
     children: tuple["Node", ...]
+    #: how the parent uses this policy: the include's qualifier ("+", "-", "~", "?"); "" for
+    #: the root and a redirect (whose result is the policy's own)
+    qualifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -460,7 +477,13 @@ class _Walk:
         self.dns_terms += record.dns_terms
         children = []
         notes = []
-        for term in record.terms:
+        skipped = [t for t in record.terms if t.queries_dns and t.kind == "mechanism"
+                   and t not in record.evaluated]
+        if skipped:
+            notes.append(f"{len(skipped)} term(s) after 'all' never evaluated (RFC 7208 section 5.1)")
+        if record.all is not None and record.modifier("redirect") is not None:
+            notes.append("redirect ignored: the record has 'all' (RFC 7208 section 6.1)")
+        for term in record.evaluated:
             if not term.queries_dns:
                 continue
             if self.dns_terms > WALK_LIMIT:
@@ -469,14 +492,13 @@ class _Walk:
                     notes.append(f"walk stopped after {WALK_LIMIT} DNS-querying terms")
                 break
             if term.name in ("include", "redirect"):
-                if term.name == "redirect" and term is not record.redirect:
-                    notes.append("redirect ignored: the record has 'all' (RFC 7208 section 6.1)")
-                    continue
                 if term.domain is None:
                     notes.append(f"{term.text}: depends on macros, not followed")
                     continue
                 kind = "include" if term.name == "include" else "redirect"
                 child = self.node(term.domain, kind, stack + (domain,))
+                if kind == "include":
+                    child = replace(child, qualifier=term.qualifier or "+")
                 children.append(child)
                 if child.status == "none":
                     self._target_without_policy(domain, term, child)

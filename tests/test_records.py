@@ -46,3 +46,9 @@ def test_values_have_one_form():
         rdata_value(rdata("TXT", '"v=spf1 include:spf.protection.outlook.com -all"'))
     # bytes that are not UTF-8 are shown, not dropped or replaced silently
     assert rdata_value(rdata("TXT", '"caf\\233"')) == "caf\\xe9"
+
+
+def test_idn_follows_idna_2008_not_2003():
+    """faß.de and fass.de are different domains (IDNA 2008); IDNA 2003 would merge them."""
+    assert normalize_name("faß.de") == "xn--fa-hia.de."
+    assert display_name("xn--fa-hia.de.") == "faß.de"

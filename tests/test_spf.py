@@ -518,3 +518,39 @@ def test_check_host_threads_keep_their_own_resolvers():
         for thread in threads:
             thread.join(30)
     assert results == {"one": ["pass"] * 5, "two": ["fail"] * 5}
+
+
+def test_terms_after_all_are_never_walked_or_counted(fake_dns):
+    """RFC 7208 section 5.1: mechanisms after "all" are never tested."""
+    tree, _ = tree_of(fake_dns, "example.com", {
+        "example.com": "v=spf1 -all include:spf.protection.outlook.com",
+        "spf.protection.outlook.com": "v=spf1 ip4:40.92.0.0/15 -all"})
+    assert tree.root.children == () and tree.dns_terms == 0
+    assert "never evaluated" in tree.root.reason
+    assert "spf.protection.outlook.com" not in tree.includes
+
+
+def test_an_include_keeps_its_qualifier(fake_dns):
+    tree, _ = tree_of(fake_dns, "example.com", {
+        "example.com": "v=spf1 -include:spf.protection.outlook.com ?include:b.example include:c.example -all",
+        "spf.protection.outlook.com": "v=spf1 ip4:40.92.0.0/15 -all",
+        "b.example": "v=spf1 -all", "c.example": "v=spf1 -all"})
+    assert [(c.domain, c.qualifier) for c in tree.root.children] == [
+        ("spf.protection.outlook.com", "-"), ("b.example", "?"), ("c.example", "+")]
+    assert tree.root.qualifier == ""
+
+
+@pytest.mark.parametrize("policy", [
+    "v=spf1 -all include:spf.protection.outlook.com",   # after all: never evaluated
+    "v=spf1 -include:spf.protection.outlook.com -all",  # Microsoft 365's IPs would FAIL
+])
+def test_spf_m365_fails_when_microsoft_365_mail_would_not_pass(fake_dns, policy):
+    from macros import checks, config
+
+    serve(fake_dns, {"contoso.example": policy,
+                     "spf.protection.outlook.com": "v=spf1 ip4:40.92.0.0/15 -all"})
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1.0)
+    spec = config.from_data({"domains": [{"name": "contoso.example", "scenario": "exchange-online"}]}).domains[0]
+    verdicts = {c.id: c for c in checks.evaluate(spec, resolver)}
+    assert verdicts["spf-m365"].status == "fail", verdicts["spf-m365"]
+    assert spf.check_host("40.92.0.1", "a@contoso.example", "contoso.example", resolver).result == "fail"
