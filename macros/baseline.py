@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from .records import InvalidName, normalize_name
 from .resolve import DEFINITE, FOUND, Lookup
 
 HEADER = (
@@ -60,7 +61,11 @@ class Baseline:
 
 
 def load(path: str) -> Baseline:
-    """Read a baseline; a missing file is an empty baseline (every record set is then new)."""
+    """Read a baseline; a missing file is an empty baseline (every record set is then new).
+
+    A malformed file raises :class:`BaselineError` naming the file and the entry; names are
+    normalized like lookups (case, trailing dot), so a hand edit cannot hide drift.
+    """
     p = Path(path)
     if not p.exists():
         return Baseline(path=str(path))
@@ -69,45 +74,71 @@ def load(path: str) -> Baseline:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise BaselineError(f"{path}: cannot be read as YAML ({exc})") from None
     if not isinstance(data, dict):
-        raise BaselineError(f"{path}: the top level must be a mapping")
+        raise BaselineError(f"{path}: the top level must be a mapping (written_at, domains, lookups)")
+    raw_domains = data.get("domains") or {}
+    if not isinstance(raw_domains, dict):
+        raise BaselineError(f"{path}: domains: must be a mapping of domain -> {{scenario, records}}")
     domains: dict = {}
     scenarios: dict = {}
-    for domain, entry in (data.get("domains") or {}).items():
+    for domain, entry in raw_domains.items():
+        where = f"{path}: domains.{domain}"
         if not isinstance(entry, dict):
-            raise BaselineError(f"{path}: domains.{domain}: must be a mapping")
-        records = {}
-        for i, rec in enumerate(entry.get("records") or []):
-            try:
-                key = (str(rec["name"]), str(rec["type"]))
-                records[key] = tuple(str(v) for v in rec.get("values") or [])
-            except (KeyError, TypeError):
-                raise BaselineError(
-                    f"{path}: domains.{domain}.records[{i}]: needs 'name', 'type' and 'values'"
-                ) from None
-        domains[str(domain)] = records
-        scenarios[str(domain)] = entry.get("scenario")
-    lookups = {}
-    for i, rec in enumerate(data.get("lookups") or []):
+            raise BaselineError(f"{where}: must be a mapping with 'scenario' and 'records'")
         try:
-            lk = Lookup(
-                name=str(rec["name"]),
-                rdtype=str(rec["type"]),
-                status=str(rec.get("status", FOUND)),
-                values=tuple(str(v) for v in rec.get("values") or []),
-                chain=tuple(str(v) for v in rec.get("chain") or []),
-                raw=tuple(str(v).encode("utf-8", "surrogateescape") for v in rec.get("values") or [])
-                if str(rec["type"]) in ("TXT", "SPF") else (),
-                cname_loop=bool(rec.get("cname_loop", False)),
-                reason="from the baseline",
-                server="baseline",
-            )
-        except (KeyError, TypeError):
-            raise BaselineError(f"{path}: lookups[{i}]: needs 'name', 'type' and 'values'") from None
+            key_domain = normalize_name(str(domain)).rstrip(".")
+        except InvalidName as exc:
+            raise BaselineError(f"{where}: {exc}") from None
+        rows = entry.get("records") or []
+        if not isinstance(rows, list):
+            raise BaselineError(f"{where}.records: must be a list")
+        records = {}
+        for i, rec in enumerate(rows):
+            name, rdtype, values = _record(rec, f"{where}.records[{i}]")
+            records[(name, rdtype)] = values
+        domains[key_domain] = records
+        scenarios[key_domain] = entry.get("scenario")
+    raw_lookups = data.get("lookups") or []
+    if not isinstance(raw_lookups, list):
+        raise BaselineError(f"{path}: lookups: must be a list")
+    lookups = {}
+    for i, rec in enumerate(raw_lookups):
+        where = f"{path}: lookups[{i}]"
+        name, rdtype, values = _record(rec, where)
+        chain = rec.get("chain") or []
+        if not isinstance(chain, list):
+            raise BaselineError(f"{where}: 'chain' must be a list")
+        lk = Lookup(
+            name=name,
+            rdtype=rdtype,
+            status=str(rec.get("status", FOUND)),
+            values=values,
+            chain=tuple(str(v) for v in chain),
+            raw=tuple(v.encode("utf-8", "surrogateescape") for v in values) if rdtype in ("TXT", "SPF") else (),
+            cname_loop=bool(rec.get("cname_loop", False)),
+            reason="from the baseline",
+            server="baseline",
+        )
         lookups[lk.key] = lk
     written = data.get("written_at")
     return Baseline(path=str(path), written_at=str(written) if written else None,
                     resolver=str(data.get("resolver") or ""), domains=domains,
                     scenarios=scenarios, lookups=lookups, exists=True)
+
+
+def _record(rec, where: str) -> tuple[str, str, tuple[str, ...]]:
+    """(normalized name, TYPE, values) of one entry, or a BaselineError naming it."""
+    if not isinstance(rec, dict) or "name" not in rec or "type" not in rec:
+        raise BaselineError(f"{where}: needs 'name', 'type' and 'values'")
+    values = rec.get("values")
+    if values is None:
+        values = []
+    if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
+        raise BaselineError(f"{where}: 'values' must be a list of strings")
+    try:
+        name = normalize_name(str(rec["name"]))
+    except InvalidName as exc:
+        raise BaselineError(f"{where}: 'name': {exc}") from None
+    return name, str(rec["type"]).upper(), tuple(sorted(str(v) for v in values))
 
 
 def dump(written_at: str, resolver: str, domains: dict, scenarios: dict, lookups) -> str:
@@ -147,8 +178,15 @@ def write_atomic(path: str, text: str) -> None:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        os.fchmod(fd, mode)  # mkstemp makes 0600; keep the file readable as before
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import sys
 
 from . import baseline as baseline_mod
@@ -74,6 +75,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_BAD
+    except BrokenPipeError:  # `check | head`: the reader left; say nothing more
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
 
 
 def _resolver(settings, config) -> Resolver:
@@ -116,6 +123,10 @@ def _select(args, settings) -> config_mod.Config:
     if entries:
         extra = config_mod.from_data({"domains": entries}, "command line")
         chosen.extend(extra.domains)
+        if not args.scenario:
+            for e in entries:
+                print(f"note: {e['name']} is not in {config.path}: checked as {e['scenario']} "
+                      f"(give --scenario to choose)", file=sys.stderr)
     elif flags:  # a bad flag value is bad input even when no named domain needs the flags
         config_mod.from_data({"domains": from_file[:1]}, "command line")
     if flags and from_file:
@@ -142,8 +153,10 @@ def cmd_check(args, settings) -> int:
         print(json.dumps([d.to_dict() for d in run.domains], indent=2, sort_keys=True, ensure_ascii=False))
     else:
         print_table(run)
-    if run.offline or not run.healthy:
-        print(f"error: {_clean(run.problems()[0])}", file=sys.stderr)
+    could_not_run = [p for p in run.problems() if "checks could not run" in p]
+    if run.offline or not run.healthy or could_not_run:
+        for line in could_not_run or run.problems()[:1]:
+            print(f"error: {_clean(line)}", file=sys.stderr)
         return EXIT_BAD
     summary = run.summary()
     return EXIT_PROBLEMS if summary["failed"] or summary["drifted"] else EXIT_OK
@@ -204,7 +217,13 @@ def cmd_spf(args, settings) -> int:
         config = config_mod.from_data({"domains": []}, "defaults")
     if settings.offline:
         raise InputError("MAILFLOW_OFFLINE=1: check_host needs live DNS")
-    result = spf.check_host(ip, sender, helo or domain, _resolver(settings, config))
+    resolver = _resolver(settings, config)
+    canary = resolver.lookup(*config.canary)
+    if not canary.found:  # a resolver that lies NXDOMAIN would turn every answer into "none"
+        print(f"error: checks could not run: resolver unhealthy (canary {config.canary[0]} "
+              f"{config.canary[1]}: {_clean(canary.describe())})", file=sys.stderr)
+        return EXIT_BAD
+    result = spf.check_host(ip, sender, helo or domain, resolver)
     if args.json:
         print(json.dumps({"result": result.result, "explanation": result.explanation,
                           "ip": ip, "sender": sender, "helo": helo}, sort_keys=True))
@@ -218,7 +237,11 @@ def cmd_baseline(settings) -> int:
     if settings.offline:
         print("error: MAILFLOW_OFFLINE=1: a baseline needs live lookups; nothing written", file=sys.stderr)
         return EXIT_BAD
-    old = baseline_mod.load(settings.baseline_file)
+    try:
+        old = baseline_mod.load(settings.baseline_file)
+    except baseline_mod.BaselineError as exc:  # this command is how a broken baseline gets fixed
+        print(f"note: {exc}; it will be replaced if every lookup answers", file=sys.stderr)
+        old = baseline_mod.Baseline(path=settings.baseline_file)
     resolver = _resolver(settings, config)
     run = engine.run(config, resolver, old, offline=False, confirm_delay=0)
     domains, scenarios, lookups, refusals = engine.baseline_data(run, resolver)
@@ -230,7 +253,11 @@ def cmd_baseline(settings) -> int:
             print(f"  ... and {len(refusals) - 50} more", file=sys.stderr)
         return EXIT_BAD
     text = baseline_mod.dump(run.generated_at, run.resolver, domains, scenarios, lookups)
-    baseline_mod.write_atomic(settings.baseline_file, text)
+    try:
+        baseline_mod.write_atomic(settings.baseline_file, text)
+    except OSError as exc:
+        print(f"error: baseline not written: {settings.baseline_file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD
     changed = sum(1 for d in run.domains for r in d.records if r.status in ("drifted", "new"))
     print(f"wrote {settings.baseline_file}: {len(domains)} domain(s), "
           f"{sum(len(r) for r in domains.values())} record set(s), {changed} changed since the last baseline")

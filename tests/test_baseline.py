@@ -66,3 +66,34 @@ def test_atomic_write_leaves_old_file_when_writing_fails(tmp_path):
         baseline.write_atomic(str(path), 12345)  # not text: the write fails midway
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["baseline.yml"]
+
+
+@pytest.mark.parametrize("text, where", [
+    ("domains:\n  - contoso.example\n", "domains: must be a mapping"),
+    ("domains:\n  c.example:\n    records:\n      - {name: c.example., type: MX, values: '10 a.example.'}\n",
+     r"domains.c.example.records\[0\]: 'values' must be a list of strings"),
+    ("domains:\n  c.example:\n    records: {a: 1}\n", r"domains.c.example.records: must be a list"),
+    ("lookups: {a: 1}\n", "lookups: must be a list"),
+    ("- just\n- a list\n", "the top level must be a mapping"),
+])
+def test_hand_edited_baselines_get_a_clear_message(tmp_path, text, where):
+    path = tmp_path / "baseline.yml"
+    path.write_text(text)
+    with pytest.raises(baseline.BaselineError, match=where):
+        baseline.load(str(path))
+
+
+def test_names_in_a_hand_edited_baseline_are_normalized(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("domains:\n  CONTOSO.Example:\n    records:\n"
+                    "      - {name: CONTOSO.example, type: mx, values: ['20 b.example.', '10 a.example.']}\n")
+    loaded = baseline.load(str(path))
+    assert loaded.records("contoso.example") == {("contoso.example.", "MX"): ("10 a.example.", "20 b.example.")}
+
+
+def test_atomic_write_keeps_the_files_mode(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("old\n")
+    os.chmod(path, 0o640)
+    baseline.write_atomic(str(path), "new\n")
+    assert path.read_text() == "new\n" and path.stat().st_mode & 0o777 == 0o640

@@ -359,3 +359,63 @@ def test_baseline_refuses_when_a_zone_answers_servfail(tmp_path, bind_server):
     before = path.read_bytes()
     result = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
     _assert_refused(result, path, before, r"servfail\.example: MX servfail\.example\.: no definite answer \(servfail\)")
+
+
+# ---- edge cases a user hits at 3 a.m. ------------------------------------------------------------
+
+def test_check_exits_2_when_a_domain_gets_no_answer_although_the_resolver_is_healthy(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO, {"name": "servfail.example", "scenario": "exchange-online"}])
+    result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "servfail.example: checks could not run" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_says_which_scenario_it_assumed(project, bind_server):
+    result = cli(project, "check", "exo.example", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert "exo.example is not in" in result.stderr and "checked as exchange-online" in result.stderr
+
+
+def test_spf_refuses_a_lying_resolver(project, fake_dns):
+    fake_dns.fault("*", "nxdomain")
+    result = cli(project, "spf", "--ip", "192.0.2.1", "--sender", "a@contoso.example",
+                 MAILFLOW_NAMESERVERS=fake_dns.address)
+    assert result.returncode == 2 and "checks could not run" in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_baseline_replaces_a_corrupt_baseline(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    (project / "baseline.yml").write_text("domains: [unclosed\n")
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 0, result.stderr
+    assert "cannot be read as YAML" in result.stderr  # said, then fixed
+    assert "contoso.example:" in (project / "baseline.yml").read_text()
+
+
+def test_baseline_that_cannot_be_written_is_one_message(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    (project / "blocker").write_text("a file, not a folder\n")
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address,
+                 MAILFLOW_BASELINE=str(project / "blocker" / "baseline.yml"))
+    assert_one_clear_error(result, "baseline not written", "blocker/baseline.yml")
+
+
+def test_baseline_keeps_the_file_readable(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    target = project / "baseline.yml"
+    target.write_text("{}\n")
+    os.chmod(target, 0o644)
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address).returncode == 0
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_check_piped_into_head_ends_quietly(project, bind_server):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
+    env["MAILFLOW_NAMESERVERS"] = bind_server.address
+    proc = subprocess.run(f"{sys.executable} -m macros check | head -1", shell=True, cwd=project,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
