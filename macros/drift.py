@@ -72,7 +72,8 @@ def previous_sightings(report: dict | None) -> dict:
             if not isinstance(r, dict) or r.get("status") != DRIFTED:
                 continue
             try:
-                key = (str(d["ascii"]), str(r["name"]), str(r["type"]), tuple(sorted(map(str, r["observed"]))))
+                key = (str(d["ascii"]), str(r["name"]).rstrip(".") + ".", str(r["type"]),
+                       tuple(sorted(map(str, r["observed"]))))
             except (KeyError, TypeError):
                 continue
             when = r.get("first_seen") or report.get("generated_at")

@@ -79,7 +79,7 @@ class RecordReport:
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name,
+            "name": self.name.rstrip("."),  # drift.json names as CONTRACT.md shows them: no trailing dot
             "type": self.type,
             "status": self.status,
             "baseline": list(self.baseline) if self.baseline is not None else None,
