@@ -16,7 +16,7 @@ from . import baseline as baseline_mod
 from . import config as config_mod
 from . import engine, settings as settings_mod
 from .model import SEVERITY
-from .records import InvalidName, display_name, is_hostname, normalize_name
+from .records import InvalidName, is_hostname, normalize_name
 from .resolve import Resolver
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD = 0, 1, 2
@@ -176,7 +176,7 @@ def print_table(run: engine.RunReport) -> None:
     print(f"resolver: {_clean(run.resolver)}   at {run.generated_at}")
     for d in run.domains:
         print()
-        print(f"{display_name(d.spec.ascii)}  [{d.spec.scenario}]  {d.status.upper()}")
+        print(f"{d.spec.name}  [{d.spec.scenario}]  {d.status.upper()}")
         width = max(len(c.id) for c in d.checks) if d.checks else 10
         for c in sorted(d.checks, key=lambda c: SEVERITY.get(c.status, 1)):
             print(f"  {c.status.upper():8} {c.id:{width}}  {_clean(c.reason)}")

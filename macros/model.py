@@ -6,7 +6,7 @@ Shapes never change with the outcome: every field is always present (DESIGN.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PASS = "pass"
 WARN = "warn"

@@ -15,7 +15,6 @@ from typing import Callable
 from markupsafe import Markup, escape
 
 from .model import CHECK_IDS, DRIFTED, FAIL, NEW, PASS, SEVERITY, UNCHANGED, UNKNOWN, WARN
-from .records import display_name
 
 Link = Callable[[str], str]
 
@@ -217,7 +216,7 @@ def domain_row(report, link: Link, show_scenario: bool = True) -> Markup:
     return Markup('<tr class="mf-row-{s}" data-status="{s}"><td class="mf-fit">{badge}</td>'
                   '<td class="mf-fit"><a class="mf-domain" href="{href}">{name}</a></td>{scen}'
                   '<td class="mf-fit mf-tally">{tally}{drift}</td><td>{issues}</td></tr>').format(
-        s=report.status, badge=badge(report.status), href=href, name=text(display_name(report.spec.ascii)),
+        s=report.status, badge=badge(report.status), href=href, name=text(report.spec.name),
         scen=scen, tally=Markup("<br>").join(tally(report.checks)), drift=drift_cell, issues=issues)
 
 
@@ -249,7 +248,7 @@ def drift_list(run, link: Link) -> Markup:
         items.append(Markup(
             '<tr><td><time>{t}</time></td><td><a href="{href}">{dom}</a></td><td><code>{name}</code> {type}</td>'
             '<td>{before}</td><td>{after}</td><td>{checks}</td></tr>').format(
-            t=text(seen), href=link(f"domains/{d.spec.ascii}/"), dom=text(display_name(d.spec.ascii)),
+            t=text(seen), href=link(f"domains/{d.spec.ascii}/"), dom=text(d.spec.name),
             name=text(r.name), type=text(r.type), before=values_list(r.removed), after=values_list(r.added),
             checks=_join(Markup('{b} <a href="{h}"><code>{id}</code></a> ').format(
                 b=badge(c.status), h=link(c.fix), id=c.id) for c in broken) or Markup("none")))

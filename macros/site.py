@@ -21,7 +21,6 @@ from . import baseline as baseline_mod
 from . import config as config_mod
 from . import engine, render, settings as settings_mod
 from .model import SCENARIOS
-from .records import display_name
 from .resolve import Resolver
 
 log = get_plugin_logger("mailflow")
@@ -229,7 +228,7 @@ def generated_pages() -> dict[str, str]:
     if STATE.config is None:
         return pages
     for spec in STATE.config.domains:
-        title = display_name(spec.ascii)
+        title = spec.name  # shown as given in domains.yml (CONTRACT.md)
         alias = f" ({spec.ascii})" if title != spec.ascii else ""
         pages[f"domains/{spec.ascii}/index.md"] = (
             f"---\ntitle: \"{title}\"\ntags: [domain, {spec.scenario}]\nhide: [toc]\n---\n\n"

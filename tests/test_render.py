@@ -71,7 +71,7 @@ def _report(name, statuses):
     checks = [Check(f"check-{i}", s, f"<b>reason {i}</b>", "", "", f"common-issues/#c{i}") for i, s in enumerate(statuses)]
     worst = min(statuses, key=lambda s: {"fail": 0, "unknown": 1, "warn": 2, "pass": 3}[s])
     return SimpleNamespace(checks=checks, status=worst, drifted=(),
-                           spec=SimpleNamespace(ascii=name, scenario="third-party-filter"))
+                           spec=SimpleNamespace(name=name, ascii=name, scenario="third-party-filter"))
 
 
 def test_domains_table_counts_the_verdicts_and_lists_each_problem_with_its_fix():
