@@ -44,7 +44,10 @@ def _join(parts) -> Markup:
 
 
 def block(inner: Markup, cls: str, dns: bool = True) -> Markup:
-    """A single-line HTML block; ``dns`` blocks stay out of the search index."""
+    """A single-line HTML block; ``dns`` blocks stay out of the search index.
+
+    No other ``<div>`` may nest inside: Material's search stops excluding at the first
+    closing ``</div>``, so inner wrappers are ``<span>`` (shown as blocks by CSS)."""
     attrs = Markup(' data-search-exclude') if dns else Markup("")
     html = Markup('<div class="mf {cls}"{attrs}>').format(cls=cls, attrs=attrs) + inner + Markup("</div>")
     return Markup("\n\n") + Markup(str(html).replace("\n", " ")) + Markup("\n\n")
@@ -120,7 +123,7 @@ def records_table(records) -> Markup:
     for r in records:
         change = Markup("")
         if r.status == DRIFTED:
-            change = Markup('<div class="mf-change">added: {a}<br>removed: {r}</div>').format(
+            change = Markup('<span class="mf-change">added: {a}<br>removed: {r}</span>').format(
                 a=values_list(r.added), r=values_list(r.removed))
         rows.append(Markup(
             '<tr class="mf-r-{s}"><td class="mf-fit">{badge}</td><td><code class="mf-name">{name}</code></td><td class="mf-fit">{type}</td>'
@@ -138,7 +141,7 @@ def lookups_table(lookups) -> Markup:
     for lk in lookups:
         chain = Markup("")
         if lk.chain:
-            chain = Markup('<div class="mf-chain">via CNAME: {}</div>').format(
+            chain = Markup('<span class="mf-chain">via CNAME: {}</span>').format(
                 Markup(" &rarr; ").join(Markup("<code>{}</code>").format(text(c)) for c in lk.chain))
         if lk.status == "found":
             shown = values_list(lk.values)

@@ -130,6 +130,10 @@ def test_hostile_records_are_inert_on_every_page(live):
     assert "\\010--8&lt;--" in page  # the newline shown as \010, the snippet marker literal
     index = (live.site / "search" / "search_index.json").read_text(encoding="utf-8")
     assert "alert(" not in index, "DNS text must stay out of the search index"
+    # nothing of any DNS answer is indexed, also after a CNAME chain or a drift note in a table
+    for value in ("MS=ms80509778", "dmarc-reports@contoso.example", "selector1-contoso-example",
+                  "52.98.", "p=MIIBIjANBg", "bypass-example.mail.protection"):
+        assert value not in index, value
 
 
 def test_offline_builds_from_the_baseline_without_dns(bind_server, tmp_path):
