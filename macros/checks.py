@@ -433,7 +433,11 @@ def dmarc(spec: DomainSpec, lookup: Lookup) -> Check:
     if policy.policy == "none":
         return Check(cid, WARN, "DMARC is p=none: reports only, forged mail is still delivered",
                      expected, observed, FIX_DMARC)
-    return Check(cid, PASS, f"DMARC is p={policy.policy}: receivers act on forged mail",
+    if policy.record.pct == 0:
+        return Check(cid, WARN, f"DMARC is p={policy.policy} but pct=0: the policy applies to no "
+                     "mail (RFC 7489 section 6.3)", expected, observed, FIX_DMARC)
+    share = "" if policy.record.pct == 100 else f" ({policy.record.pct}% of it)"
+    return Check(cid, PASS, f"DMARC is p={policy.policy}: receivers act on forged mail{share}",
                  expected, observed, FIX_DMARC)
 
 

@@ -23,7 +23,9 @@ MISSING = "missing"
 MULTIPLE = "multiple"
 STATUSES = (VALID, INVALID, MISSING, MULTIPLE)
 
-_VERSION = re.compile(r"^\s*v\s*=\s*DMARC1\s*(;|$)", re.IGNORECASE)
+#: RFC 7489 section 6.4: ``"v" *WSP "=" *WSP %x44 %x4d %x41 %x52 %x43 %x31``: the tag name is
+#: case-insensitive (an ABNF string), the value "DMARC1" is not (ABNF %x codes).
+_VERSION = re.compile(r"^\s*[vV]\s*=\s*DMARC1\s*(;|$)")
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*:[^,!\s]+(![0-9]+[kmgt]?)?$", re.IGNORECASE)
 
 

@@ -154,6 +154,8 @@ class RunReport:
     def problems(self) -> list[str]:
         """Why a nightly build should fail: drift, failed checks, or checks that could not run."""
         lines: list[str] = []
+        if not self.domains:
+            lines.append("nothing checked: the domains file lists no domains")
         if self.offline:
             lines.append("checks could not run: MAILFLOW_OFFLINE=1 (records from the baseline, not live)")
         elif not self.healthy:

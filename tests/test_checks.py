@@ -360,3 +360,19 @@ def test_private_server_with_a_new_zone(bind_factory):
     assert own.lookup("private.example.", "MX").values == ("10 mx01.hornetsecurity.com.",)
     # a zone this server does not serve is refused, not made up
     assert own.lookup("contoso.example.", "MX").status == "servfail"
+
+
+@pytest.mark.parametrize("record, status", [
+    ("v=DMARC1; p=reject; pct=0", WARN),       # a policy for no mail
+    ("v=DMARC1; p=quarantine; pct=50", PASS),
+    ("v=dmarc1; p=reject", WARN),              # not a DMARC record at all: missing
+])
+def test_dmarc_pct_and_version_case(fake_dns, record, status):
+    from macros import config as config_mod
+
+    fake_dns.set("_dmarc.pct.example", "TXT", [f'"{record}"'])
+    fake_dns.set("pct.example", "TXT", ['"v=spf1 -all"'])
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1.0)
+    spec = config_mod.from_data({"domains": [{"name": "pct.example", "scenario": "exchange-online"}]}).domains[0]
+    verdict = {c.id: c for c in checks.evaluate(spec, resolver)}["dmarc"]
+    assert verdict.status == status, verdict

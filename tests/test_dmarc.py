@@ -8,7 +8,8 @@ from macros import dmarc
 @pytest.mark.parametrize("text, expected", [
     ("v=DMARC1; p=reject", True),
     ("  v = DMARC1 ;p=none", True),
-    ("v=dmarc1; p=none", True),
+    ("v=dmarc1; p=none", False),        # the value is case-sensitive (section 6.4 ABNF %x codes)
+    ("V=DMARC1; p=none", True),         # the tag name is not
     ("v=DMARC1", True),
     ("p=reject; v=DMARC1", False),      # v= must come first (section 6.6.3 step 3)
     ("v=DMARC10; p=reject", False),
@@ -75,3 +76,8 @@ def test_discover_invalid_and_valid():
     assert dmarc.discover(["v=DMARC1; p=bogus"]).status == dmarc.INVALID
     policy = dmarc.discover(["unrelated", "v=DMARC1; p=reject"])
     assert policy.status == dmarc.VALID and policy.policy == "reject" and policy.reason == "p=reject"
+
+
+def test_pct_zero_is_a_policy_for_no_mail():
+    record = dmarc.parse("v=DMARC1; p=reject; pct=0")
+    assert record.policy == "reject" and record.pct == 0
