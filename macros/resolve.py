@@ -93,7 +93,8 @@ class Lookup:
 
 
 def parse_nameservers(text: str | None) -> list[tuple[str, int]]:
-    """Parse ``MAILFLOW_NAMESERVERS``: comma-separated ``host[:port]``; IPv6 as ``[::1]:53``.
+    """Parse ``MAILFLOW_NAMESERVERS``: comma-separated ``host[:port]``; IPv6 as ``[::1]:53``;
+    a host name is looked up once, here.
 
     Raises ``ValueError`` naming the bad entry.
     """
@@ -115,11 +116,23 @@ def parse_nameservers(text: str | None) -> list[tuple[str, int]]:
         try:
             ipaddress.ip_address(host)
         except ValueError:
-            raise ValueError(f"nameserver {item!r}: {host!r} is not an IP address") from None
+            host = _address_of(item, host)
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"nameserver {item!r}: port {port!r} is not a number from 1 to 65535")
         result.append((host, int(port)))
     return result
+
+
+def _address_of(item: str, host: str) -> str:
+    """A resolver given by host name (``localhost:5353``): its address, from the system."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ValueError(f"nameserver {item!r}: {host!r} is neither an IP address nor a host name "
+                         f"this machine can resolve ({exc})") from None
+    return infos[0][4][0]
 
 
 @dataclass

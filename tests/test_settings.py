@@ -38,3 +38,5 @@ def test_ipv6_in_brackets():
     assert parse_nameservers("[2001:db8::53]:5353") == [("2001:db8::53", 5353)]
     assert parse_nameservers("") == []
     assert parse_nameservers("::1") == [("::1", 53)]  # a bare IPv6 address takes the default port
+    assert parse_nameservers("localhost:5353")[0][1] == 5353  # a host name is looked up once
+    assert parse_nameservers("localhost:5353")[0][0] in ("127.0.0.1", "::1")
