@@ -43,13 +43,16 @@ class RecordSpec:
 
     DKIM selectors and autodiscover are looked up as TXT / A (the resolver follows the CNAME);
     their record set is the CNAME's target, read from the lookup's chain. Final A values of
-    Microsoft's hosts rotate and are not compared, so they never raise false drift.
+    Microsoft's hosts rotate and are not compared, so they never raise false drift; only A
+    records autodiscover owns itself (no CNAME: hybrid, on-premises) are.
     """
 
     name: str
     type: str
     source: tuple[str, str]
     from_chain: bool = False
+    #: the records the name owns itself: none when it is a CNAME (an owner has one or the other)
+    owned: bool = False
 
 
 def record_specs(spec: DomainSpec) -> list[RecordSpec]:
@@ -64,6 +67,8 @@ def record_specs(spec: DomainSpec) -> list[RecordSpec]:
         RecordSpec(sel1, "CNAME", (sel1, "TXT"), from_chain=True),
         RecordSpec(sel2, "CNAME", (sel2, "TXT"), from_chain=True),
         RecordSpec(auto, "CNAME", (auto, "A"), from_chain=True),
+        # Hybrid autodiscover often is an A record at the on-premises server: compare it too.
+        RecordSpec(auto, "A", (auto, "A"), owned=True),
     ]
 
 
@@ -71,6 +76,8 @@ def observe(rspec: RecordSpec, lookup: Lookup | None) -> drift_mod.Observed:
     """The record set as seen in ``lookup``: values, "none" (empty) or None (no definite answer)."""
     if lookup is None:
         return drift_mod.Observed(rspec.name, rspec.type, None, "missing")
+    if rspec.owned and lookup.chain:
+        return drift_mod.Observed(rspec.name, rspec.type, (), lookup.status)
     if rspec.from_chain:
         if lookup.chain:
             return drift_mod.Observed(rspec.name, rspec.type, (lookup.chain[0],), lookup.status)

@@ -281,7 +281,7 @@ def test_baseline_is_written_atomically_sorted_and_stable(tmp_path, bind_zones):
     path = project / "baseline.yml"
     first = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address)
     assert first.returncode == 0, first.stderr
-    assert "3 domain(s), 18 record set(s)" in first.stdout
+    assert "3 domain(s), 21 record set(s)" in first.stdout
     text1 = path.read_text(encoding="utf-8")
     inode1 = os.stat(path).st_ino
 
@@ -289,7 +289,7 @@ def test_baseline_is_written_atomically_sorted_and_stable(tmp_path, bind_zones):
     assert list(data["domains"]) == sorted(data["domains"]) == ["bypass.example", "contoso.example", "nested.example"]
     for entry in data["domains"].values():
         keys = [(r["name"], r["type"]) for r in entry["records"]]
-        assert keys == sorted(keys) and len(keys) == 6
+        assert keys == sorted(keys) and len(keys) == 7
         for r in entry["records"]:
             assert r["values"] == sorted(r["values"])
     contoso = {(r["name"], r["type"]): r["values"] for r in data["domains"]["contoso.example"]["records"]}

@@ -214,3 +214,24 @@ def test_an_answer_that_flaps_is_not_drift_in_the_nightly_build(tmp_path):
     page = result.page("domains/contoso.example/")
     assert "mf-banner-flap" in page and "MX contoso.example." in page
     assert "mf-banner-drift" not in page
+
+
+def test_hybrid_autodiscover_a_record_is_compared(tmp_path, bind_zones):
+    """autodiscover as an A record (on-premises, hybrid): a new address is drift; the CNAME form
+    of the other domains owns no A records, so Microsoft's rotating addresses never are."""
+    hybrid = {"name": "hybrid.example", "scenario": "hybrid-third-party", "filter": "hornetsecurity",
+              "tenant": "hybrid", "onprem_ips": ["198.51.100.25"]}
+    project = make_project(tmp_path, [CONTOSO, hybrid])
+    text = bind_zones.zone_text("hybrid.example")
+    assert "autodiscover\tCNAME mail.hybrid.example." in text
+    owned = text.replace("autodiscover\tCNAME mail.hybrid.example.", "autodiscover\tA\t198.51.100.25")
+    bind_zones.write_zone("hybrid.example", owned)
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address).returncode == 0
+    bind_zones.write_zone("hybrid.example", owned.replace("autodiscover\tA\t198.51.100.25",
+                                                          "autodiscover\tA\t198.51.100.26"))
+    data = build(project, MAILFLOW_NAMESERVERS=bind_zones.address).drift()
+    assert drifted(data) == [("hybrid.example", "autodiscover.hybrid.example", "A")]
+    auto = records(data, "hybrid.example")[("autodiscover.hybrid.example", "A")]
+    assert auto["removed"] == ["198.51.100.25"] and auto["added"] == ["198.51.100.26"]
+    contoso_auto = records(data, "contoso.example")[("autodiscover.contoso.example", "A")]
+    assert contoso_auto["status"] == "unchanged" and contoso_auto["observed"] == []
