@@ -53,6 +53,13 @@ def block(inner: Markup, cls: str, dns: bool = True) -> Markup:
     return Markup("\n\n") + Markup(str(html).replace("\n", " ")) + Markup("\n\n")
 
 
+def table(name: str, head: str, rows, before: Markup = Markup("")) -> Markup:
+    """A DNS-carrying block holding one ``<table class="mf-{name}">``; ``head`` is the header
+    cells (our own literal markup), ``rows`` the escaped ``<tr>`` rows."""
+    start = Markup('<table class="mf-{n}"><thead><tr>').format(n=name) + Markup(head) + Markup("</tr></thead><tbody>")
+    return block(before + start + _join(rows) + Markup("</tbody></table>"), f"mf-{name}-block")
+
+
 def badge(status: str) -> Markup:
     label = LABELS.get(status, str(status).upper())
     return Markup('<span class="mf-badge mf-{s}" title="{l}"><span aria-hidden="true">{i}</span> {l}</span>').format(
@@ -113,9 +120,8 @@ def checks_table(checks, link: Link) -> Markup:
             '<td data-label="Observed">{observed}</td></tr>'
         ).format(s=c.status, id=c.id, badge=badge(c.status), cid=check_id(c.id), reason=text(c.reason),
                  fix=fix_link(c, link), expected=text(c.expected), observed=text(c.observed)))
-    head = Markup('<table class="mf-checks"><thead><tr><th class="mf-fit">Status</th><th class="mf-fit">Check</th>'
-                  '<th>Why</th><th class="mf-fit">Runbook</th><th>Expected</th><th>Observed</th></tr></thead><tbody>')
-    return block(head + _join(rows) + Markup("</tbody></table>"), "mf-checks-block")
+    return table("checks", '<th class="mf-fit">Status</th><th class="mf-fit">Check</th><th>Why</th>'
+                 '<th class="mf-fit">Runbook</th><th>Expected</th><th>Observed</th>', rows)
 
 
 def records_table(records) -> Markup:
@@ -131,9 +137,7 @@ def records_table(records) -> Markup:
         ).format(s=r.status, badge=record_badge(r.status), name=host(r.name), type=text(r.type),
                  observed=values_list(r.observed), change=change,
                  baseline=values_list(r.baseline, "not in the baseline")))
-    head = Markup('<table class="mf-records"><thead><tr><th>Drift</th><th>Name</th><th>Type</th>'
-                  '<th>Observed now</th><th>Baseline</th></tr></thead><tbody>')
-    return block(head + _join(rows) + Markup("</tbody></table>"), "mf-records-block")
+    return table("records", "<th>Drift</th><th>Name</th><th>Type</th><th>Observed now</th><th>Baseline</th>", rows)
 
 
 def lookups_table(lookups) -> Markup:
@@ -153,9 +157,7 @@ def lookups_table(lookups) -> Markup:
             '<td>{shown}{chain}</td><td class="mf-fit">{ttl}</td></tr>'
         ).format(name=host(lk.name), type=text(lk.rdtype), status=text(lk.status), shown=shown,
                  chain=chain, ttl=ttl))
-    head = Markup('<table class="mf-lookups"><thead><tr><th>Name</th><th>Type</th><th>Answer</th>'
-                  '<th>Records</th><th>TTL</th></tr></thead><tbody>')
-    return block(head + _join(rows) + Markup("</tbody></table>"), "mf-lookups-block")
+    return table("lookups", "<th>Name</th><th>Type</th><th>Answer</th><th>Records</th><th>TTL</th>", rows)
 
 
 def spf_tree(tree) -> Markup:
@@ -234,11 +236,10 @@ def domains_table(reports, link: Link, show_scenario: bool = True) -> Markup:
     ordered = sorted(reports, key=lambda r: (SEVERITY.get(r.status, 1), -len(r.drifted), r.spec.ascii))
     if not ordered:
         return block(Markup("<p><em>No domains in this list.</em></p>"), "mf-domains-block", dns=False)
-    scen = Markup('<th class="mf-fit">Scenario</th>') if show_scenario else Markup("")
-    head = Markup('<table class="mf-domains"><thead><tr><th class="mf-fit">Status</th><th class="mf-fit">Domain</th>'
-                  '{scen}<th class="mf-fit">Checks</th><th>Problems, worst first</th></tr></thead><tbody>').format(scen=scen)
-    return block(domains_summary(ordered) + head + _join(domain_row(r, link, show_scenario) for r in ordered)
-                 + Markup("</tbody></table>"), "mf-domains-block")
+    scen = '<th class="mf-fit">Scenario</th>' if show_scenario else ""
+    return table("domains", f'<th class="mf-fit">Status</th><th class="mf-fit">Domain</th>{scen}'
+                 '<th class="mf-fit">Checks</th><th>Problems, worst first</th>',
+                 (domain_row(r, link, show_scenario) for r in ordered), before=domains_summary(ordered))
 
 
 def drift_list(run, link: Link) -> Markup:
@@ -257,9 +258,8 @@ def drift_list(run, link: Link) -> Markup:
                 b=badge(c.status), h=link(c.fix), id=c.id) for c in broken) or Markup("none")))
     if not items:
         return block(Markup('<p class="mf-nodrift">No record set differs from the baseline.</p>'), "mf-drift-block", dns=False)
-    head = Markup('<table class="mf-drift"><thead><tr><th>First seen</th><th>Domain</th><th>Record set</th>'
-                  '<th>Removed</th><th>Added</th><th>Checks now failing or warning</th></tr></thead><tbody>')
-    return block(head + _join(items) + Markup("</tbody></table>"), "mf-drift-block")
+    return table("drift", "<th>First seen</th><th>Domain</th><th>Record set</th><th>Removed</th><th>Added</th>"
+                 "<th>Checks now failing or warning</th>", items)
 
 
 def _desc(stamp: str) -> tuple:
