@@ -17,7 +17,6 @@ from . import config as config_mod
 from . import engine, settings as settings_mod
 from .model import SEVERITY
 from .records import InvalidName, is_hostname, normalize_name
-from .resolve import Resolver
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD = 0, 1, 2
 
@@ -83,11 +82,6 @@ def main(argv=None) -> int:
         return EXIT_OK
 
 
-def _resolver(settings, config) -> Resolver:
-    return Resolver(list(settings.nameservers) or None, timeout=config.timeout,
-                    lifetime=config.lifetime, max_in_flight=config.max_in_flight)
-
-
 def _select(args, settings) -> config_mod.Config:
     """The domains to check: the file's, or the named ones (from the file, else from the flags)."""
     try:
@@ -146,7 +140,7 @@ def _select(args, settings) -> config_mod.Config:
 def cmd_check(args, settings) -> int:
     config = _select(args, settings)
     baseline = baseline_mod.load(settings.baseline_file)
-    resolver = None if settings.offline else _resolver(settings, config)
+    resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
     run = engine.run(config, resolver, baseline, offline=settings.offline,
                      confirm_delay=config.confirm_delay)
     if args.json:
@@ -217,7 +211,7 @@ def cmd_spf(args, settings) -> int:
         config = config_mod.from_data({"domains": []}, "defaults")
     if settings.offline:
         raise InputError("MAILFLOW_OFFLINE=1: check_host needs live DNS")
-    resolver = _resolver(settings, config)
+    resolver = engine.make_resolver(settings.nameservers, config)
     canary = resolver.lookup(*config.canary)
     if not canary.found:  # a resolver that lies NXDOMAIN would turn every answer into "none"
         print(f"error: checks could not run: resolver unhealthy (canary {config.canary[0]} "
@@ -242,7 +236,7 @@ def cmd_baseline(settings) -> int:
     except baseline_mod.BaselineError as exc:  # this command is how a broken baseline gets fixed
         print(f"note: {exc}; it will be replaced if every lookup answers", file=sys.stderr)
         old = baseline_mod.Baseline(path=settings.baseline_file)
-    resolver = _resolver(settings, config)
+    resolver = engine.make_resolver(settings.nameservers, config)
     run = engine.run(config, resolver, old, offline=False, confirm_delay=0)
     domains, scenarios, lookups, refusals = engine.baseline_data(run, resolver)
     if refusals:

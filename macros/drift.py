@@ -25,8 +25,8 @@ class Observed:
     lookup_status: str
 
 
-def compare(observed: Observed, baseline_values: tuple[str, ...] | None, known: bool) -> RecordReport:
-    """One record set. ``known``: the domain is in the baseline at all."""
+def compare(observed: Observed, baseline_values: tuple[str, ...] | None) -> RecordReport:
+    """One record set against its baseline values (None: not in the baseline)."""
     if observed.values is None:
         return RecordReport(observed.name, observed.type, UNKNOWN, baseline_values, None,
                             observed.lookup_status)
@@ -47,9 +47,8 @@ def compare(observed: Observed, baseline_values: tuple[str, ...] | None, known: 
 
 def plan(observed: list[Observed], baseline_records: dict | None) -> list[RecordReport]:
     """Every observed record set of a domain compared with its baseline records (or None)."""
-    known = baseline_records is not None
     records = baseline_records or {}
-    return [compare(o, records.get((o.name, o.type)), known) for o in observed]
+    return [compare(o, records.get((o.name, o.type))) for o in observed]
 
 
 def candidates(reports: list[RecordReport]) -> list[tuple[str, str]]:

@@ -20,8 +20,7 @@ from . import spf
 from .baseline import Baseline
 from .config import Config, DomainSpec
 from .model import DRIFTED, FAIL, UNKNOWN, Check, RecordReport, worst
-from .records import display_name
-from .resolve import DEFINITE, FOUND, NODATA, Lookup, Resolver
+from .resolve import FOUND, Lookup, Resolver
 
 #: How deep the engine follows SPF include/redirect chains when prefetching (RFC 7208 allows 10).
 MAX_SPF_WAVES = 12
@@ -77,18 +76,16 @@ def observe(rspec: RecordSpec, lookup: Lookup | None) -> drift_mod.Observed:
     if lookup is None:
         return drift_mod.Observed(rspec.name, rspec.type, None, "missing")
     if rspec.owned and lookup.chain:
-        return drift_mod.Observed(rspec.name, rspec.type, (), lookup.status)
-    if rspec.from_chain:
-        if lookup.chain:
-            return drift_mod.Observed(rspec.name, rspec.type, (lookup.chain[0],), lookup.status)
-        if lookup.definite:
-            return drift_mod.Observed(rspec.name, rspec.type, (), lookup.status)
-        return drift_mod.Observed(rspec.name, rspec.type, None, lookup.status)
-    if lookup.status == FOUND:
-        return drift_mod.Observed(rspec.name, rspec.type, lookup.values, lookup.status)
-    if lookup.definite:
-        return drift_mod.Observed(rspec.name, rspec.type, (), lookup.status)
-    return drift_mod.Observed(rspec.name, rspec.type, None, lookup.status)
+        values = ()  # a CNAME owns no A records
+    elif rspec.from_chain and lookup.chain:
+        values = (lookup.chain[0],)
+    elif lookup.status == FOUND and not rspec.from_chain:
+        values = lookup.values
+    elif lookup.definite:
+        values = ()
+    else:
+        values = None
+    return drift_mod.Observed(rspec.name, rspec.type, values, lookup.status)
 
 
 # ---- reports -----------------------------------------------------------------------------------
@@ -187,6 +184,13 @@ class RunReport:
 
 # ---- the run -----------------------------------------------------------------------------------
 
+def make_resolver(nameservers, config: Config) -> Resolver:
+    """The run's one resolver: ``MAILFLOW_NAMESERVERS`` (or the system's) with domains.yml's
+    timeout, lifetime and in-flight limit. The site and the CLI both build it here."""
+    return Resolver(list(nameservers) or None, timeout=config.timeout, lifetime=config.lifetime,
+                    max_in_flight=config.max_in_flight)
+
+
 class BaselineResolver:
     """Answers lookups from the baseline's stored lookups (offline mode): no DNS at all."""
 
@@ -246,14 +250,12 @@ def run(
 
     # 2. drift plan; differences looked at a second time, a moment later
     plans = {}
+    confirm = {}
     for spec in config.domains:
         rspecs = record_specs(spec)
         observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
         plans[spec.ascii] = (rspecs, drift_mod.plan(observed, baseline.records(spec.ascii)))
-    confirm = {}
-    for spec in config.domains:
-        rspecs, reports = plans[spec.ascii]
-        for r, rep in zip(rspecs, reports):
+        for r, rep in zip(*plans[spec.ascii]):
             if rep.status == DRIFTED:
                 confirm[resolver.key(*r.source)] = True
     flapped: dict[str, list[str]] = {}
@@ -310,7 +312,8 @@ def _prefetch_spf(config: Config, resolver) -> None:
 
 
 def _domain_lookups(spec: DomainSpec, resolver, tree) -> list[Lookup]:
-    """The lookups shown on a domain's page: its base lookups, then its SPF tree's records."""
+    """The lookups shown on a domain's page: its base lookups, then its SPF tree's records,
+    from whatever ``resolver`` holds (the live cache, or the baseline offline)."""
     keys = [resolver.key(*k) for k in checks_mod.base_queries(spec)]
     if tree is not None:
         keys += [resolver.key(d, "TXT") for d in getattr(tree, "includes", ())]
@@ -325,47 +328,35 @@ def _domain_lookups(spec: DomainSpec, resolver, tree) -> list[Lookup]:
     return result
 
 
+def _not_live(spec: DomainSpec, baseline: Baseline, checks: list[Check], tree, why: str,
+              now: str) -> DomainReport:
+    """A domain nothing was asked about: every record set unknown, beside its baseline values,
+    and the lookups the baseline holds."""
+    base = baseline.records(spec.ascii)
+    records = [RecordReport(r.name, r.type, UNKNOWN, (base or {}).get((r.name, r.type)), None, why)
+               for r in record_specs(spec)]
+    lookups = _domain_lookups(spec, BaselineResolver(baseline), None)
+    source = SOURCE_BASELINE if base is not None else SOURCE_NONE
+    return DomainReport(spec, checks, records, lookups, tree, source, now)
+
+
 def _unhealthy_report(spec: DomainSpec, baseline: Baseline, reason: str, now: str) -> DomainReport:
     checks = checks_mod.unknown_checks(spec, f"checks could not run: {reason}")
-    base = baseline.records(spec.ascii) or {}
-    records = [
-        RecordReport(r.name, r.type, UNKNOWN, base.get((r.name, r.type)), None, "not asked")
-        for r in record_specs(spec)
-    ]
-    lookups = _baseline_lookups(spec, baseline)
-    source = SOURCE_BASELINE if baseline.records(spec.ascii) is not None else SOURCE_NONE
-    return DomainReport(spec, checks, records, lookups, None, source, now)
-
-
-def _baseline_lookups(spec: DomainSpec, baseline: Baseline) -> list[Lookup]:
-    out = []
-    for key in checks_mod.base_queries(spec):
-        lk = baseline.lookups.get(Resolver._key(*key))
-        if lk is not None:
-            out.append(lk)
-    return out
+    return _not_live(spec, baseline, checks, None, "not asked", now)
 
 
 def _run_offline(config: Config, baseline: Baseline, now: str) -> RunReport:
     offline_resolver = BaselineResolver(baseline)
     reports = []
     for spec in config.domains:
-        base = baseline.records(spec.ascii)
-        if base is None:
+        if baseline.records(spec.ascii) is None:
             checks = checks_mod.unknown_checks(
                 spec, "offline and no baseline for this domain yet: no records are known")
             tree = None
-            source = SOURCE_NONE
         else:
             tree = spf.analyze(spec.fqdn, offline_resolver.lookup)
             checks = checks_mod.evaluate(spec, offline_resolver, spf_tree=tree)
-            source = SOURCE_BASELINE
-        records = [
-            RecordReport(r.name, r.type, UNKNOWN, (base or {}).get((r.name, r.type)), None, "offline")
-            for r in record_specs(spec)
-        ]
-        lookups = _baseline_lookups(spec, baseline)
-        reports.append(DomainReport(spec, checks, records, lookups, tree, source, now))
+        reports.append(_not_live(spec, baseline, checks, tree, "offline", now))
     reason = "offline: no DNS asked"
     return RunReport(now, offline_resolver.description, False, reason, True, baseline, reports)
 
@@ -401,5 +392,4 @@ def baseline_data(report: RunReport, resolver: Resolver):
     return domains, scenarios, lookups, sorted(set(refusals))
 
 
-__all__ = ["run", "RunReport", "DomainReport", "record_specs", "observe", "baseline_data",
-           "display_name", "utc_now", "NODATA", "DEFINITE"]
+__all__ = ["run", "RunReport", "DomainReport", "record_specs", "observe", "baseline_data", "utc_now"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from markupsafe import Markup
@@ -21,7 +21,7 @@ from . import baseline as baseline_mod
 from . import config as config_mod
 from . import engine, render, settings as settings_mod
 from .model import SCENARIOS
-from .resolve import Resolver
+from .records import normalize_name
 
 log = get_plugin_logger("mailflow")
 
@@ -31,7 +31,6 @@ class State:
     settings: settings_mod.Settings | None = None
     config: config_mod.Config | None = None
     run: engine.RunReport | None = None
-    pages: dict = field(default_factory=dict)
 
 
 STATE = State()
@@ -49,10 +48,7 @@ def load_state(conf) -> State:
         baseline = baseline_mod.load(settings.baseline_file)
     except (settings_mod.SettingsError, config_mod.ConfigError, baseline_mod.BaselineError) as exc:
         raise PluginError(str(exc)) from None
-    resolver = None
-    if not settings.offline:
-        resolver = Resolver(list(settings.nameservers) or None, timeout=config.timeout,
-                            lifetime=config.lifetime, max_in_flight=config.max_in_flight)
+    resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
     run = engine.run(config, resolver, baseline, offline=settings.offline,
                      confirm_delay=config.confirm_delay, previous=_previous_report(conf))
     summary = run.summary()
@@ -169,7 +165,7 @@ def define_env(env):
     def record_set(name: str, rdtype: str = "MX", owner: str | None = None) -> Markup:
         """One record set of a domain (``owner`` defaults to the domain itself)."""
         report = _domain(name)
-        wanted = (owner or report.spec.ascii).rstrip(".").lower() + "."
+        wanted = normalize_name(owner or report.spec.ascii)
         rows = [r for r in report.records if r.name == wanted and r.type == rdtype.upper()]
         if not rows:
             lookups = [lk for lk in report.lookups if lk.name == wanted and lk.rdtype == rdtype.upper()]
@@ -248,9 +244,7 @@ def on_post_build(env):
     if STATE.settings is not None:
         data["baseline"]["path"] = os.path.relpath(STATE.settings.baseline_file,
                                                    Path(env.conf["config_file_path"]).parent)
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    baseline_mod.write_atomic(str(target), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     if STATE.settings is not None and STATE.settings.fail_on_drift:
         problems = run.problems()
         if problems:
