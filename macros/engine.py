@@ -198,8 +198,7 @@ class BaselineResolver:
         self.baseline = baseline
         self.description = f"baseline {baseline.path} (written {baseline.written_at or 'never'})"
 
-    def key(self, name: str, rdtype: str):
-        return Resolver._key(name, rdtype)
+    key = staticmethod(Resolver.key)
 
     def cached(self, name: str, rdtype: str) -> Lookup | None:
         return self.baseline.lookups.get(self.key(name, rdtype))

@@ -20,7 +20,6 @@ concurrently with at most ``max_in_flight`` queries on the wire.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from dataclasses import dataclass
 from typing import Iterable
@@ -191,11 +190,11 @@ class Resolver:
     # ---- public, synchronous API -------------------------------------------------------
 
     def cached(self, name: str, rdtype: str) -> Lookup | None:
-        return self._cache.get(self._key(name, rdtype))
+        return self._cache.get(self.key(name, rdtype))
 
     def lookup(self, name: str, rdtype: str) -> Lookup:
         """One lookup (cached)."""
-        key = self._key(name, rdtype)
+        key = self.key(name, rdtype)
         return self.lookup_many([key])[key]
 
     def lookup_many(self, keys: Iterable[Key], fresh: bool = False) -> dict[Key, Lookup]:
@@ -206,7 +205,7 @@ class Resolver:
         wanted = []
         seen = set()
         for name, rdtype in keys:
-            key = self._key(name, rdtype)
+            key = self.key(name, rdtype)
             if key not in seen:
                 seen.add(key)
                 wanted.append(key)
@@ -220,9 +219,6 @@ class Resolver:
                 self._cache[result.key] = result
         return {k: self._cache[k] for k in wanted}
 
-    def key(self, name: str, rdtype: str) -> Key:
-        return self._key(name, rdtype)
-
     def all_lookups(self) -> list[Lookup]:
         """Every lookup made so far (the cache), sorted by key."""
         return [self._cache[k] for k in sorted(self._cache)]
@@ -230,8 +226,8 @@ class Resolver:
     # ---- internals ---------------------------------------------------------------------
 
     @staticmethod
-    @functools.lru_cache(maxsize=1 << 16)  # every cached read normalizes its key: parse each name once
-    def _key(name: str, rdtype: str) -> Key:
+    def key(name: str, rdtype: str) -> Key:
+        """The cache key: normalized name (normalize_name caches its work), upper-case type."""
         try:
             return (normalize_name(name), rdtype.upper())
         except InvalidName:
