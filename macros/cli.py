@@ -16,7 +16,7 @@ from . import baseline as baseline_mod
 from . import config as config_mod
 from . import engine, settings as settings_mod
 from .model import SEVERITY
-from .records import InvalidName, is_hostname, normalize_name
+from .records import InvalidName, is_hostname, normalize_name, visible
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD = 0, 1, 2
 
@@ -158,8 +158,7 @@ def cmd_check(args, settings) -> int:
 
 def _clean(text: str) -> str:
     """DNS text on a terminal: no control characters (escape sequences) get through."""
-    return "".join(c if c.isprintable() else "\\%03d" % ord(c) if ord(c) < 256 else "\\u%04x" % ord(c)
-                   for c in str(text))
+    return visible(text)
 
 
 def print_table(run: engine.RunReport) -> None:

@@ -111,3 +111,11 @@ def parse_mx(value: str) -> tuple[int, str]:
     """``"10 mx.example."`` -> ``(10, "mx.example.")``."""
     pref, _, host = value.partition(" ")
     return int(pref), host
+
+
+def visible(text) -> str:
+    """DNS text with every non-printable character shown as ``\\DDD`` (below 256, as in zone
+    files) or ``\\uXXXX``: control characters, line and paragraph separators, zero-width and
+    bidi controls never act on a terminal or a page."""
+    return "".join(c if c.isprintable() else "\\%03d" % ord(c) if ord(c) < 256 else "\\u%04x" % ord(c)
+                   for c in ("" if text is None else str(text)))

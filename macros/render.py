@@ -9,12 +9,12 @@ never become a link, an attribute, a Jinja expression or a script.
 
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from markupsafe import Markup, escape
 
 from .model import CHECK_IDS, DRIFTED, FAIL, NEW, PASS, SEVERITY, UNCHANGED, UNKNOWN, WARN
+from .records import visible
 
 Link = Callable[[str], str]
 
@@ -22,16 +22,10 @@ LABELS = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", UNKNOWN: "UNKNOWN"}
 ICONS = {PASS: "\u2714", WARN: "\u26a0", FAIL: "\u2716", UNKNOWN: "?"}
 RECORD_LABELS = {UNCHANGED: "unchanged", DRIFTED: "DRIFTED", NEW: "new", UNKNOWN: "unknown"}
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def text(value) -> Markup:
     """Escape untrusted text for HTML and make control/bidi characters visible."""
-    s = "" if value is None else str(value)
-    s = _CONTROL.sub(lambda m: "\\%03d" % ord(m.group()) if ord(m.group()) < 256
-                     else "\\u%04x" % ord(m.group()), s)
     # Jinja or Markdown markers never reach a renderer again, but keep them visibly literal.
-    return escape(s)
+    return escape(visible(value))
 
 
 def host(name) -> Markup:
