@@ -132,7 +132,6 @@ class RunReport:
     offline: bool
     baseline: Baseline
     domains: list[DomainReport]
-    canary: Lookup | None = None
     lookup_seconds: float = 0.0
     queries: int = 0
 
@@ -240,7 +239,7 @@ def run(
     if not healthy:
         reports = [_unhealthy_report(spec, baseline, reason, now) for spec in config.domains]
         return RunReport(now, resolver.description, False, reason, False, baseline, reports,
-                         canary=canary, lookup_seconds=time.monotonic() - started,
+                         lookup_seconds=time.monotonic() - started,
                          queries=resolver.stats.queries)
 
     # 1. every base lookup of every domain, at once
@@ -285,7 +284,7 @@ def run(
         reports.append(DomainReport(spec, checks, records, lookups, tree, SOURCE_LIVE, now,
                                     flapped=flapped.get(spec.ascii, [])))
     return RunReport(now, resolver.description, True, reason, False, baseline, reports,
-                     canary=canary, lookup_seconds=time.monotonic() - started,
+                     lookup_seconds=time.monotonic() - started,
                      queries=resolver.stats.queries)
 
 
