@@ -68,15 +68,14 @@ def base_queries(spec: DomainSpec) -> list[tuple[str, str]]:
 def evaluate(spec: DomainSpec, resolver, spf_tree: "spf.Tree | None" = None) -> list[Check]:
     """All ten checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order.
 
-    ``resolver`` needs ``lookup(name, type)`` (and ``lookup_many`` to batch); lookups are
+    ``resolver`` needs ``key``, ``lookup`` and ``lookup_many`` (a Resolver, or the baseline's
+    stand-in offline); lookups are
     cached by the resolver, so this asks DNS only for what is not cached yet. ``spf_tree`` is
     the :func:`spf.analyze` tree of the domain when the caller already has it.
     """
     queries = base_queries(spec)
-    found = list(resolver.lookup_many(queries).values()) if hasattr(resolver, "lookup_many") else []
-    if len(found) != len(queries):  # lookup_many answers in order, one per distinct key
-        found = [resolver.lookup(n, t) for n, t in queries]
-    mx_l, txt_l, dmarc_l, sel1_l, sel2_l, ad_l, exo_l = found
+    answers = resolver.lookup_many(queries)
+    mx_l, txt_l, dmarc_l, sel1_l, sel2_l, ad_l, exo_l = (answers[resolver.key(*q)] for q in queries)
     tree = spf_tree if spf_tree is not None else spf.analyze(spec.fqdn, resolver.lookup)
     checks = [
         mx_route(spec, mx_l),
