@@ -6,16 +6,31 @@ Shapes never change with the outcome: every field is always present (DESIGN.md).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-PASS = "pass"
-WARN = "warn"
-FAIL = "fail"
-UNKNOWN = "unknown"
-CHECK_STATUSES = (PASS, WARN, FAIL, UNKNOWN)
+
+class CheckStatus(enum.StrEnum):
+    """A check's verdict (CONTRACT.md "Check ids and their verdicts"). ``info``: an optional
+    practice is not in use, or the check does not apply or has no data; it never counts as
+    failed or unknown."""
+
+    PASS = "pass"
+    INFO = "info"
+    WARN = "warn"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+PASS = CheckStatus.PASS
+INFO = CheckStatus.INFO
+WARN = CheckStatus.WARN
+FAIL = CheckStatus.FAIL
+UNKNOWN = CheckStatus.UNKNOWN
+CHECK_STATUSES = tuple(CheckStatus)
 
 #: Worst first: how the index sorts and how a domain's overall status is chosen.
-SEVERITY = {FAIL: 0, UNKNOWN: 1, WARN: 2, PASS: 3}
+SEVERITY = {FAIL: 0, UNKNOWN: 1, WARN: 2, PASS: 3, INFO: 4}
 
 #: The check ids of CONTRACT.md, in the order pages list them.
 CHECK_IDS = (
@@ -33,10 +48,19 @@ CHECK_IDS = (
 
 SCENARIOS = ("exchange-online", "third-party-filter", "hybrid-third-party")
 
-UNCHANGED = "unchanged"
-DRIFTED = "drifted"
-NEW = "new"
-RECORD_STATUSES = (UNCHANGED, DRIFTED, NEW, UNKNOWN)
+class RecordStatus(enum.StrEnum):
+    """A record set compared with the baseline (drift.json ``records[].status``)."""
+
+    UNCHANGED = "unchanged"
+    DRIFTED = "drifted"
+    NEW = "new"
+    UNKNOWN = "unknown"
+
+
+UNCHANGED = RecordStatus.UNCHANGED
+DRIFTED = RecordStatus.DRIFTED
+NEW = RecordStatus.NEW
+RECORD_STATUSES = tuple(RecordStatus)
 
 
 @dataclass(frozen=True)
