@@ -23,8 +23,10 @@ TOP_KEYS = {"resolver", "canary", "domains"}
 RESOLVER_KEYS = {"timeout", "lifetime", "max_in_flight", "confirm_delay"}
 DOMAIN_KEYS = {
     "name", "scenario", "filter", "filter_mx", "tenant", "onprem_ips", "filter_ips", "senders",
-    "exo_host", "notes",
+    "exo_host", "notes", "dkim_targets", "outbound", "arc_sealer",
 }
+OUTBOUND = ("direct", "filter")
+DKIM_SELECTORS = ("selector1", "selector2")
 IP_FIELDS = ("onprem_ips", "filter_ips", "senders")
 
 
@@ -53,6 +55,11 @@ class DomainSpec:
     senders: tuple[str, ...] = ()
     exo_host: str | None = None    # explicit, or None for the default
     notes: str = ""
+    #: Selector1CNAME / Selector2CNAME exactly as Microsoft 365 gives them (A-labels, no
+    #: trailing dot), or () when not set
+    dkim_targets: tuple[tuple[str, str], ...] = ()
+    outbound: str = "direct"       # direct | filter (Exchange Online sends through the filter)
+    arc_sealer: str | None = None  # the filter's ARC sealing domain, overriding the catalogue
 
     @property
     def fqdn(self) -> str:
@@ -279,6 +286,16 @@ def _domain(entry, index: int, problems: list[str]) -> DomainSpec | None:
         except InvalidName as exc:
             problems.append(f"{where}: field 'exo_host': {exc}")
 
+    dkim_targets = _dkim_targets(entry.get("dkim_targets"), where, problems)
+
+    outbound = entry.get("outbound", "direct")
+    if outbound not in OUTBOUND:
+        problems.append(f"{where}: field 'outbound': {outbound!r} is not one of {', '.join(OUTBOUND)}")
+
+    arc_sealer = entry.get("arc_sealer")
+    if arc_sealer is not None:
+        arc_sealer = _host_field(arc_sealer, where, "arc_sealer", problems)
+
     notes = entry.get("notes", "")
     if len(problems) > before:
         return None
@@ -294,4 +311,39 @@ def _domain(entry, index: int, problems: list[str]) -> DomainSpec | None:
         senders=ips.get("senders", ()),
         exo_host=exo_host,
         notes=str(notes or ""),
+        dkim_targets=dkim_targets,
+        outbound=outbound,
+        arc_sealer=arc_sealer,
     )
+
+
+def _host_field(value, where: str, field: str, problems: list[str]) -> str | None:
+    """A host name field: A-labels, lowercase, no trailing dot; None (and a problem) if invalid."""
+    if not isinstance(value, str):
+        problems.append(f"{where}: field {field!r}: {value!r} is not a host name")
+        return None
+    try:
+        host = normalize_name(value).rstrip(".")
+    except InvalidName as exc:
+        problems.append(f"{where}: field {field!r}: {exc}")
+        return None
+    if not is_hostname(host.replace("_", "x")) or "." not in host:
+        problems.append(f"{where}: field {field!r}: {value!r} is not a host name")
+        return None
+    return host
+
+
+def _dkim_targets(value, where: str, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    """``dkim_targets: {selector1: ..., selector2: ...}``: both selectors, each a host name."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or set(value) != set(DKIM_SELECTORS):
+        problems.append(f"{where}: field 'dkim_targets': must be a mapping with exactly "
+                        "'selector1' and 'selector2' (the Selector1CNAME / Selector2CNAME values)")
+        return ()
+    out = []
+    for sel in DKIM_SELECTORS:
+        host = _host_field(value[sel], where, f"dkim_targets.{sel}", problems)
+        if host is not None:
+            out.append((sel, host))
+    return tuple(out) if len(out) == 2 else ()
