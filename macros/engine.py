@@ -341,12 +341,19 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
     return trees, outcomes
 
 
-def check_domain(spec: DomainSpec, resolver: Resolver) -> list[Check]:
-    """The checks of one domain with a live resolver, every phase but drift (tests, one-offs)."""
+def evaluate_spf(spec: DomainSpec, resolver: Resolver):
+    """One domain's base lookups, SPF tree and SPF evaluations with a live resolver:
+    (tree, :class:`~macros.spf.policy.Outcome`)."""
     single = Config(path="<one domain>", domains=(spec,))
     _resolve_base(single, resolver)
     trees, outcomes = _resolve_spf(single, resolver)
-    return checks_mod.evaluate(spec, resolver.answers, outcomes[spec.ascii], trees[spec.ascii])
+    return trees[spec.ascii], outcomes[spec.ascii]
+
+
+def check_domain(spec: DomainSpec, resolver: Resolver) -> list[Check]:
+    """The checks of one domain with a live resolver, every phase but drift (tests, one-offs)."""
+    tree, outcome = evaluate_spf(spec, resolver)
+    return checks_mod.evaluate(spec, resolver.answers, outcome, tree)
 
 
 def _domain_lookups(spec: DomainSpec, answers, tree) -> list[Lookup]:
