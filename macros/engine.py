@@ -10,6 +10,7 @@ No MkDocs imports here: the CLI, the site and the tests share this engine.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -338,6 +339,15 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
     requests = {spec.ascii: spf_policy.requests(spec, answers) for spec in config.domains}
     evaluations = spf.settle([r for reqs in requests.values() for r in reqs], answers, lookup_many)
     outcomes = {spec.ascii: spf_policy.outcome(spec, answers, evaluations) for spec in config.domains}
+    # Pages show the tree for reading; where its counts could differ from evaluation's (the walk
+    # takes every branch), evaluation wins: the tree carries the evaluations' counts.
+    for spec in config.domains:
+        evs = outcomes[spec.ascii].all()
+        if evs and spec.ascii in trees:
+            trees[spec.ascii] = dataclasses.replace(
+                trees[spec.ascii], dns_terms=max(ev.dns_terms for ev in evs),
+                void_lookups=max(ev.void_lookups for ev in evs),
+                loop=any(ev.loop for ev in evs) or trees[spec.ascii].loop)
     return trees, outcomes
 
 
