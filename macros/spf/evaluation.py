@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
 from ..records import InvalidName, normalize_name
+from ..resolve import FOUND, NODATA, NXDOMAIN
 from .record import MAX_DNS_TERMS, MAX_VOID_LOOKUPS, SpfResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,10 +179,10 @@ def _dns_lookup(name, qtype, strict=True, timeout=None):
             state.missing.append(key)
         raise _Missing(key)
     state.asked.append(key)
-    if found.status in ("nxdomain", "nodata") or found.cname_loop:
+    if found.status in (NXDOMAIN, NODATA) or found.cname_loop:
         state.last_void = f"{qtype} {str(name).rstrip('.')}"
         return []
-    if found.status != "found":
+    if found.status != FOUND:
         raise _pyspf.TempError(f"DNS {qtype} {name}: {found.describe()}")
     result_key = (name, qtype)
     if qtype in ("TXT", "SPF"):
