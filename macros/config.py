@@ -126,8 +126,7 @@ def load(path: str | os.PathLike) -> Config:
         data = yamlfile.load(text)
     except yamlfile.LoadError as exc:
         problem = exc.problem if exc.problem.startswith("not valid YAML") else f"not valid YAML ({exc.problem})"
-        where = f"line {exc.line}: " if exc.line else ""
-        raise ConfigError(path, [Problem(f"{where}{problem}", kind=UNREADABLE)]) from None
+        raise ConfigError(path, [Problem(f"{exc.where}{problem}", kind=UNREADABLE)]) from None
     return from_data(data, path)
 
 

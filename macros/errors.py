@@ -74,7 +74,8 @@ class MailflowError(ValueError):
     def message(self) -> str:
         where = f"{self.file}: " if self.file else ""
         if len(self.problems) == 1 and not self.always_list:
-            return visible(f"{where}{self.problems[0].located()}")
+            only = self.problems[0]
+            return visible(f"{where}{only}" + (f" (line {only.line})" if only.line else ""))
         lines = "\n".join(f"  - {visible(p.located())}" for p in self.problems)
         return f"{visible(where)}{len(self.problems)} problem(s):\n{lines}"
 

@@ -27,9 +27,16 @@ MAX_DIGITS = 30
 class LoadError(ValueError):
     """The text is not YAML this product reads: ``line`` (1-based, or None) and ``problem``."""
 
-    def __init__(self, problem: str, line: int | None = None):
-        self.problem, self.line = problem, line
-        super().__init__(f"line {line}: {problem}" if line else problem)
+    def __init__(self, problem: str, line: int | None = None, column: int | None = None):
+        self.problem, self.line, self.column = problem, line, column
+        super().__init__(f"{self.where}{problem}")
+
+    @property
+    def where(self) -> str:
+        """``line 3, column 7: `` (or less, as known)."""
+        if not self.line:
+            return ""
+        return f"line {self.line}, column {self.column}: " if self.column else f"line {self.line}: "
 
 
 class Mapping(dict):
@@ -123,7 +130,8 @@ def load(text: str):
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise LoadError(f"not valid YAML ({problem})", mark.line + 1 if mark else None) from None
+        raise LoadError(f"not valid YAML ({problem})", mark.line + 1 if mark else None,
+                        mark.column + 1 if mark else None) from None
     except RecursionError:  # a belt for the depth limit above
         raise LoadError(f"nested more than {MAX_DEPTH} levels deep") from None
     except ValueError as exc:  # e.g. an out-of-range date or number PyYAML converts itself

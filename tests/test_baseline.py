@@ -97,3 +97,57 @@ def test_atomic_write_keeps_the_files_mode(tmp_path):
     os.chmod(path, 0o640)
     baseline.write_atomic(str(path), "new\n")
     assert path.read_text() == "new\n" and path.stat().st_mode & 0o777 == 0o640
+
+
+# ---- issue 15: writes that survive links and kills; hand edits of the wrong type -------------
+
+def test_a_symlinked_baseline_stays_a_link_and_its_target_is_replaced(tmp_path):
+    real = tmp_path / "store" / "baseline.yml"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "baseline.yml"
+    link.symlink_to(os.path.relpath(real, tmp_path))
+    baseline.write_atomic(str(link), "new\n")
+    assert link.is_symlink() and real.read_text() == "new\n" and link.read_text() == "new\n"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["baseline.yml"]
+
+
+def test_temp_files_of_a_killed_write_are_removed_by_the_next_write(tmp_path):
+    path = tmp_path / "baseline.yml"
+    stale = tmp_path / ".baseline.yml.abc123.tmp"   # what mkstemp left when the writer was killed
+    young = tmp_path / ".baseline.yml.def456.tmp"   # a write that may still be running
+    stale.write_text("half")
+    young.write_text("half")
+    os.utime(stale, (1, 1))
+    baseline.write_atomic(str(path), "new\n")
+    assert not stale.exists() and young.exists()
+    assert path.read_text() == "new\n"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("lookups:\n  - {name: a.example., type: A, values: [], cname_loop: 'false'}\n",
+     ["lookups[0]: 'cname_loop' must be true or false, not 'false'", "(line 2)"]),
+    ("lookups:\n  - {name: a.example., type: A, status: fine}\n", ["'status': 'fine' is not one of"]),
+    ("lookups:\n  - {name: a.example., type: A, chain: [1, 2]}\n", ["'chain' must be a list of names"]),
+    ("written_at: 2026-11-29\n", ["written_at: must be a quoted time"]),
+    ("domains: " + "[" * 5000 + "]" * 5000 + "\n", ["nested more than"]),
+    ("written_at: " + "1" * 5000 + "\n", ["5000 digits"]),
+    ("domains: {}\ndomains: {}\n", ["key 'domains' given twice"]),
+])
+def test_values_of_the_wrong_type_are_named_not_misread(tmp_path, text, words):
+    path = tmp_path / "baseline.yml"
+    path.write_text(text)
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_every_problem_of_a_baseline_is_listed_at_once(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("domains:\n  a.example:\n    records:\n      - {name: a.example.}\n"
+                    "lookups:\n  - {name: b.example., type: A, cname_loop: 'no'}\n")
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    assert [p.line for p in info.value.problems] == [4, 6]
+    assert "2 problem(s)" in str(info.value)
