@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import pytest
 import yaml
 
 from macros import baseline as baseline_mod
 from tests.support.sites import build, cli, make_project
+from tests.support.fakedns import txt
 from tests.test_engine import CONTOSO, NESTED, WORLD, serve_zones
 
 BYPASS = {"name": "bypass.example", "scenario": "third-party-filter", "filter": "hornetsecurity",
@@ -472,3 +474,63 @@ def test_check_piped_into_head_ends_quietly(project, bind_server):
     proc = subprocess.run(f"{sys.executable} -m macros check | head -1", shell=True, cwd=project,
                           env=env, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+# ---- issue 15: terminal safety, hostile names, files that would hang or crash -------------------
+
+RAW_CONTROLS = ("\x1b", "\x9b", "\u202e", "\u200b", "\x07")
+
+
+def test_check_output_never_carries_raw_terminal_controls(tmp_path, fake_dns):
+    serve_zones(fake_dns, *WORLD, "contoso.example")
+    hostile = "v=spf1 -all \x1b]0;owned\x07 \x9b31m \u202eevil \u200b"
+    fake_dns.set("contoso.example", "TXT", [txt("v=spf1 include:spf.protection.outlook.com "
+                                                "include:spf.hornetsecurity.com -all"), txt(hostile)])
+    project = make_project(tmp_path, [CONTOSO], extra=FAST)
+    as_json = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=fake_dns.address)
+    table = cli(project, "check", MAILFLOW_NAMESERVERS=fake_dns.address)
+    for result in (as_json, table):
+        for raw in RAW_CONTROLS:
+            assert raw not in result.stdout and raw not in result.stderr, (raw, result.stdout[-400:])
+    reports = run_json(as_json)  # \u escapes: the JSON still reads back as the same text
+    txt_record = next(r for r in reports["contoso.example"]["records"] if r["type"] == "TXT")
+    assert hostile in txt_record["observed"]
+    assert "\\u009b31m" in as_json.stdout and "\\u202eevil" in as_json.stdout
+
+
+@pytest.mark.parametrize("name", ["\\097bc.example", "\\u003cscript\\u003e.example", "zero\u200bwidth.example",
+                                  "\x1b[31mred.example"])
+def test_check_refuses_names_with_escapes_or_invisible_characters(project, bind_server, name):
+    result = cli(project, "check", name, MAILFLOW_NAMESERVERS=bind_server.address)
+    assert_one_clear_error(result, r"command line: 1 problem\(s\)", r"field 'name'")
+    assert not any(raw in result.stderr for raw in RAW_CONTROLS)
+
+
+def test_a_domains_file_nested_5000_deep_or_with_a_5000_digit_number_is_one_message(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    for text, pattern in (("domains: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+                          ("resolver: {confirm_delay: " + "9" * 5000 + "}\ndomains: []\n", "5000 digits")):
+        (project / "domains.yml").write_text(text, encoding="utf-8")
+        for command in ("check", "baseline"):
+            assert_one_clear_error(cli(project, command, MAILFLOW_NAMESERVERS=bind_server.address),
+                                   "domains.yml", pattern)
+
+
+def test_baseline_repairs_a_baseline_nested_5000_deep(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    (project / "baseline.yml").write_text("domains: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    check = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert_one_clear_error(check, "baseline.yml", "nested more than 64 levels deep")
+    repaired = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert repaired.returncode == 0 and "Traceback" not in repaired.stderr, repaired.stderr
+    assert "nested more than 64 levels deep" in repaired.stderr  # said, then replaced
+    assert "contoso.example:" in (project / "baseline.yml").read_text(encoding="utf-8")
+
+
+def test_resolver_settings_that_would_hang_are_one_message(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    (project / "domains.yml").write_text("resolver: {timeout: .inf, confirm_delay: 1e12}\ndomains: []\n")
+    started = time.monotonic()
+    result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert time.monotonic() - started < 30
+    assert_one_clear_error(result, r"2 problem\(s\)", "field 'timeout'", "field 'confirm_delay'")
