@@ -38,10 +38,11 @@ from .resolve import DEFINITE, FOUND, STATUSES, Lookup
 
 __all__ = ["Baseline", "BaselineError", "load", "dump", "write_atomic", "remove_stale_temp_files"]
 
-#: Temp files of a write start with ``.<name>.`` and end with ``.tmp`` (git-ignored); one left by
-#: a killed write is removed by the next write once it is older than :data:`STALE_SECONDS`.
+#: Temp files of a write are ``.<name>.<writer pid>.<random>.tmp`` (git-ignored). One left by a
+#: killed write is removed by the next write: at once when its writer's process is gone, else
+#: (a pid from another machine sharing the folder, or no pid) once older than :data:`STALE_SECONDS`.
 TEMP_SUFFIX = ".tmp"
-STALE_SECONDS = 60
+STALE_SECONDS = 600
 
 HEADER = (
     "# Last accepted DNS records of every checked domain.\n"
@@ -243,7 +244,7 @@ def write_atomic(path: str, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=folder)
     try:
         os.fchmod(fd, mode)  # mkstemp makes 0600; keep the file readable as before
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -260,16 +261,31 @@ def write_atomic(path: str, text: str) -> None:
 
 
 def remove_stale_temp_files(target: Path, older_than: float = STALE_SECONDS) -> list[Path]:
-    """Remove ``.<name>.*.tmp`` beside ``target`` older than ``older_than`` seconds (a write
-    killed between creating its temp file and the rename); younger ones may be a write still
-    running. Returns what was removed."""
+    """Remove the temp files a killed write left beside ``target`` (see :data:`TEMP_SUFFIX`);
+    a write still running keeps its own. Returns what was removed."""
     removed = []
     now = time.time()
     for leftover in target.parent.glob(f".{target.name}.*{TEMP_SUFFIX}"):
         try:
-            if now - leftover.lstat().st_mtime > older_than and leftover.is_file():
+            if not leftover.is_file() or leftover.is_symlink():
+                continue
+            if _writer_gone(leftover.name[len(target.name) + 2:]) or now - leftover.lstat().st_mtime > older_than:
                 leftover.unlink()
                 removed.append(leftover)
         except OSError:
             continue
     return removed
+
+
+def _writer_gone(rest: str) -> bool:
+    """True when ``<pid>.<random>.tmp`` names a process of this machine that no longer runs."""
+    pid = rest.split(".", 1)[0]
+    if not pid.isdigit() or int(pid) == os.getpid() or int(pid) <= 1:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False  # alive under another user, or not a pid at all: leave it to the age rule
+    return False

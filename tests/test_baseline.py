@@ -1,6 +1,7 @@
 """baseline.py: sorted, stable, diff-friendly YAML, atomic writes, clear errors."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -112,15 +113,33 @@ def test_a_symlinked_baseline_stays_a_link_and_its_target_is_replaced(tmp_path):
     assert sorted(p.name for p in real.parent.iterdir()) == ["baseline.yml"]
 
 
-def test_temp_files_of_a_killed_write_are_removed_by_the_next_write(tmp_path):
+def test_temp_files_of_killed_writes_are_removed_by_the_next_write(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
     path = tmp_path / "baseline.yml"
-    stale = tmp_path / ".baseline.yml.abc123.tmp"   # what mkstemp left when the writer was killed
-    young = tmp_path / ".baseline.yml.def456.tmp"   # a write that may still be running
-    stale.write_text("half")
+    # A real writer killed with SIGKILL between creating its temp file and the rename.
+    code = ("import sys, tempfile, os, time; sys.path.insert(0, %r); from macros import baseline as b; "
+            "b.os.replace = lambda *a: time.sleep(60); b.write_atomic(%r, 'x' * 100000)") % (
+        str(Path(baseline.__file__).parents[1]), str(path))
+    writer = subprocess.Popen([sys.executable, "-c", code])
+    for _ in range(100):
+        if list(tmp_path.glob(".baseline.yml.*.tmp")):
+            break
+        time.sleep(0.1)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    killed = list(tmp_path.glob(".baseline.yml.*.tmp"))
+    assert len(killed) == 1 and f".{writer.pid}." in killed[0].name
+    old = tmp_path / ".baseline.yml.x1.tmp"   # no pid (an older version, another machine): by age
+    young = tmp_path / ".baseline.yml.x2.tmp"  # may be a write still running elsewhere
+    old.write_text("half")
     young.write_text("half")
-    os.utime(stale, (1, 1))
+    os.utime(old, (1, 1))
     baseline.write_atomic(str(path), "new\n")
-    assert not stale.exists() and young.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".baseline.yml.x2.tmp", "baseline.yml"]
     assert path.read_text() == "new\n"
 
 
