@@ -122,13 +122,13 @@ def _select(args, settings) -> config_mod.Config:
         chosen.extend(extra.domains)
         if not args.scenario:
             for e in entries:
-                print(f"note: {e['name']} is not in {config.path}: checked as {e['scenario']} "
+                print(f"note: {_clean(e['name'])} is not in {_clean(config.path)}: checked as {e['scenario']} "
                       f"(give --scenario to choose)", file=sys.stderr)
     elif flags:  # a bad flag value is bad input even when no named domain needs the flags
         config_mod.from_data({"domains": from_file[:1]}, "command line")
     if flags and from_file:
         names = ", ".join(e["name"] for e in from_file)
-        print(f"note: {names}: checked as {config.path} says; the flags apply only to domains not in it",
+        print(f"note: {_clean(names)}: checked as {_clean(config.path)} says; the flags apply only to domains not in it",
               file=sys.stderr)
     seen, unique = set(), []
     for spec in chosen:
@@ -258,7 +258,7 @@ def cmd_baseline(settings, force: bool = False) -> int:
         run = engine.run(config, resolver, old, offline=False, confirm_delay=config.confirm_delay)
         result = acceptance.accept(run, resolver, old, force=force)
     if result.refusals:
-        print(f"error: baseline not written ({settings.baseline_file} untouched):", file=sys.stderr)
+        print(f"error: baseline not written ({_clean(settings.baseline_file)} untouched):", file=sys.stderr)
         _list(result.refusals)
         return EXIT_BAD
     text = baseline_mod.dump(run.generated_at, run.resolver, result.domains, result.scenarios, result.lookups)
@@ -268,7 +268,7 @@ def cmd_baseline(settings, force: bool = False) -> int:
         print(f"error: baseline not written: {_clean(settings.baseline_file)}: {_clean(exc.strerror or exc)}",
               file=sys.stderr)
         return EXIT_BAD
-    print(f"wrote {settings.baseline_file}: {len(result.domains)} domain(s), "
+    print(f"wrote {_clean(settings.baseline_file)}: {len(result.domains)} domain(s), "
           f"{sum(len(r) for r in result.domains.values())} record set(s), "
           f"{result.changed} changed since the last baseline")
     if result.kept or result.left_out:
