@@ -105,6 +105,8 @@ class Config:
     canary: tuple[str, str] = DEFAULT_CANARY
 
     def get(self, name: str) -> DomainSpec | None:
+        if not isinstance(name, str) or _hidden(name.strip()):  # \097bc.example is not abc.example
+            return None
         try:
             wanted = normalize_name(name).rstrip(".")
         except InvalidName:

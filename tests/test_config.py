@@ -261,3 +261,9 @@ def test_the_catalogue_entry_is_resolved_when_the_spec_is_built(tmp_path):
     contoso = cfg.domains[0]
     assert contoso.service is not None and contoso.service.key == "hornetsecurity"
     assert contoso.filter_mx == contoso.service.mx_patterns
+
+
+def test_an_escaped_name_never_finds_the_domain_it_decodes_to(tmp_path):
+    cfg = config.load(write(tmp_path, "domains:\n  - {name: abc.example, scenario: exchange-online}\n"))
+    assert cfg.get("abc.example") is cfg.domains[0]
+    assert cfg.get("\\097bc.example") is None and cfg.get("ab\u200bc.example") is None
