@@ -349,6 +349,9 @@ def test_flapping_between_two_new_values_is_drift_with_a_flap_label(capsys):
     assert report.to_dict()["flapped"] == ["MX contoso.example."]  # drift.json and check --json
     cli_mod.print_table(run)
     assert "  FLAPPING MX contoso.example." in capsys.readouterr().out
+    page = str(nightly.drift_page(run, lambda target: target))  # the Drift page
+    assert "mf-banner-flap" in page and "contoso.example: MX contoso.example." in page
+    assert "mx05.hornetsecurity.com." in page  # and it is listed as drift
 
 
 def test_first_seen_survives_an_outage_and_is_never_later_than_now(fake_dns):
