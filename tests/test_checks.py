@@ -10,7 +10,7 @@ import dns.message
 import dns.query
 import pytest
 
-from macros import checks, config, engine, model, spf
+from macros import checks, config, engine, model
 from macros.model import FAIL, INFO, PASS, UNKNOWN, WARN
 from macros.resolve import Resolver
 from tests.support.bind import BindError

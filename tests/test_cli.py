@@ -17,7 +17,7 @@ import yaml
 from macros import baseline as baseline_mod
 from tests.support.sites import build, cli, make_project
 from tests.support.fakedns import txt
-from tests.test_engine import CONTOSO, NESTED, WORLD, serve_zones
+from tests.support.world import CONTOSO, NESTED, WORLD, serve_zones
 
 BYPASS = {"name": "bypass.example", "scenario": "third-party-filter", "filter": "hornetsecurity",
           "tenant": "bypass"}
