@@ -10,17 +10,20 @@ No MkDocs imports here: the CLI, the site and the tests share this engine.
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import checks as checks_mod
 from . import drift as drift_mod
+from . import mtasts
 from . import spf
 from .baseline import Baseline
 from .config import Config, DomainSpec
 from .model import DRIFTED, FAIL, UNKNOWN, Check, RecordReport, worst
-from .resolve import FOUND, Lookup, Resolver
+from .resolve import ERROR, FOUND, NODATA, Lookup, Resolver
 
 #: How deep the engine follows SPF include/redirect chains when prefetching (RFC 7208 allows 10).
 MAX_SPF_WAVES = 12
@@ -68,6 +71,11 @@ def record_specs(spec: DomainSpec) -> list[RecordSpec]:
         RecordSpec(auto, "CNAME", (auto, "A"), from_chain=True),
         # Hybrid autodiscover often is an A record at the on-premises server: compare it too.
         RecordSpec(auto, "A", (auto, "A"), owned=True),
+        # RFC 8461: the TXT that announces a policy, the policy itself (CONTRACT.md: type
+        # MTA-STS, its normalized lines), and RFC 8460's reporting record.
+        RecordSpec(f"_mta-sts.{apex}", "TXT", (f"_mta-sts.{apex}", "TXT")),
+        RecordSpec(mtasts.lookup_name(apex), mtasts.RDTYPE, (mtasts.lookup_name(apex), mtasts.RDTYPE)),
+        RecordSpec(f"_smtp._tls.{apex}", "TXT", (f"_smtp._tls.{apex}", "TXT")),
     ]
 
 
@@ -220,10 +228,13 @@ def run(
     offline: bool = False,
     confirm_delay: float = 2.0,
     previous: dict | None = None,
+    ca_bundle: str | None = None,
 ) -> RunReport:
     """Check every domain of ``config``; see the module docstring.
 
     ``previous``: the last ``drift.json``, if any, to date changes that were already drifted then.
+    ``ca_bundle``: MAILFLOW_CA_BUNDLE for the MTA-STS policy fetches (None: read from the
+    environment; unset there: the system trust store).
     """
     started = time.monotonic()
     now = utc_now()
@@ -245,6 +256,8 @@ def run(
     # 1. every base lookup of every domain, at once
     base = [key for spec in config.domains for key in checks_mod.base_queries(spec)]
     resolver.lookup_many(base)
+    # 1b. what depends on those answers (one more wave), and the MTA-STS policy fetches
+    _prefetch_dependent(config.domains, resolver, ca_bundle, config.lifetime)
 
     # 2. drift plan; differences looked at a second time, a moment later
     plans = {}
@@ -259,7 +272,10 @@ def run(
     flapped: dict[str, list[str]] = {}
     if confirm:
         time.sleep(confirm_delay)
-        resolver.lookup_many(list(confirm), fresh=True)
+        resolver.lookup_many([k for k in confirm if k[1] != mtasts.RDTYPE], fresh=True)
+        _fetch_policies([spec for spec in config.domains
+                         if (mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE) in confirm],
+                        resolver, ca_bundle, config.lifetime)
         for spec in config.domains:
             rspecs, reports = plans[spec.ascii]
             observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
@@ -309,10 +325,56 @@ def _prefetch_spf(config: Config, resolver) -> None:
         frontier = [k for k in need if k[1] == "TXT"]
 
 
+def _prefetch_dependent(domains, resolver: Resolver, ca_bundle: str | None, timeout: float) -> None:
+    """The wave after the base lookups: what the first answers point at (DMARC report
+    authorization names, ``mta-sts.<domain>`` addresses), all domains at once; then every
+    MTA-STS policy fetch at once (:func:`_fetch_policies`)."""
+    keys = [k for spec in domains for k in checks_mod.dependent_queries(spec, resolver.cached)]
+    if keys:
+        resolver.lookup_many(keys)
+    _fetch_policies(domains, resolver, ca_bundle, timeout)
+
+
+def _fetch_policies(domains, resolver: Resolver, ca_bundle: str | None, timeout: float) -> None:
+    """Fetch the MTA-STS policy of every domain that publishes a valid ``_mta-sts`` record,
+    concurrently (threads), each bounded by ``timeout``; store each outcome in the resolver's
+    cache as a ``MTA-STS`` lookup. A domain whose ``_mta-sts`` answer is definite but announces
+    no policy gets a definite empty one, so its record set is "none", not unknown."""
+    jobs = []
+    for spec in domains:
+        name = mtasts.lookup_name(spec.fqdn)
+        txt = resolver.cached("_mta-sts." + spec.fqdn, "TXT")
+        if txt is None or not txt.definite:
+            continue
+        if not checks_mod.needs_policy(spec, resolver.cached):
+            resolver.store(Lookup(name, mtasts.RDTYPE, NODATA,
+                                  reason="no valid _mta-sts record, so senders fetch no policy"))
+            continue
+        addresses = [v for t in ("A", "AAAA") for lk in [resolver.cached(name, t)]
+                     if lk is not None and lk.found for v in lk.values]
+        jobs.append((spec, addresses))
+    if not jobs:
+        return
+    if ca_bundle is None:
+        ca_bundle = os.environ.get("MAILFLOW_CA_BUNDLE") or None
+    try:
+        ctx = mtasts.context(ca_bundle)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        for spec, _ in jobs:
+            resolver.store(Lookup(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE, ERROR,
+                                  reason=f"MAILFLOW_CA_BUNDLE {ca_bundle!r} cannot be used ({exc})"))
+        return
+    with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
+        outcomes = list(pool.map(lambda job: mtasts.fetch(job[0].fqdn, job[1], ctx, timeout), jobs))
+    for outcome in outcomes:
+        resolver.store(outcome)
+
+
 def _domain_lookups(spec: DomainSpec, resolver, tree) -> list[Lookup]:
     """The lookups shown on a domain's page: its base lookups, then its SPF tree's records,
     from whatever ``resolver`` holds (the live cache, or the baseline offline)."""
     keys = [resolver.key(*k) for k in checks_mod.base_queries(spec)]
+    keys += [resolver.key(*k) for k in checks_mod.dependent_queries(spec, resolver.cached)]
     if tree is not None:
         keys += [resolver.key(d, "TXT") for d in getattr(tree, "includes", ())]
     seen, result = set(), []
