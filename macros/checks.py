@@ -43,7 +43,6 @@ FIX_DMARC_REPORTS = "reference/checks/#dmarc-reports"
 FIX_MTA_STS = "mail-standards/mta-sts/#publish-a-policy"
 FIX_MTA_STS_MX = "mail-standards/mta-sts/#mx-lines"
 FIX_TLS_RPT = "mail-standards/mta-sts/#tls-rpt"
-FIX_FIND_EXO_HOST = "mail-standards/mx-microsoft/#find-the-host"
 
 
 def _mx_fix(spec: DomainSpec) -> str:
