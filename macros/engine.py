@@ -344,7 +344,10 @@ def _fetch_policies(domains, resolver: Resolver, ca_bundle: str | None, timeout:
     for spec in domains:
         name = mtasts.lookup_name(spec.fqdn)
         txt = resolver.cached("_mta-sts." + spec.fqdn, "TXT")
-        if txt is None or not txt.definite:
+        if txt is None:
+            continue
+        if not txt.definite:  # could not find out whether there is a policy, nor why not
+            resolver.store(Lookup(name, mtasts.RDTYPE, txt.status, reason=f"the _mta-sts lookup: {txt.describe()}"))
             continue
         if not checks_mod.needs_policy(spec, resolver.cached):
             resolver.store(Lookup(name, mtasts.RDTYPE, NODATA,

@@ -40,7 +40,7 @@ REQUIRED_ANCHORS = {
 }
 
 CHECK_IDS = ("mx-route", "exo-host", "spf-present", "spf-m365", "spf-all", "spf-lookups",
-             "spf-senders", "dmarc", "dkim", "autodiscover")
+             "spf-senders", "dmarc", "dmarc-reports", "dkim", "autodiscover", "mta-sts", "tls-rpt")
 
 KB_PAGES = (
     "index.html",
