@@ -189,3 +189,39 @@ def test_policy_parse_rules():
 ])
 def test_tlsrpt_record(values, status):
     assert tlsrpt.parse(values).status == status
+
+
+# ---- engine.run: the policy as a record set, drift confirmed by a second fetch --------------------
+
+def test_engine_run_compares_the_policy_with_the_baseline(bind_server, mtasts_https):
+    from tests.support import https
+    from tests.test_engine import accept, make_config
+
+    config = make_config({"name": "enforce.sts.example", "scenario": "third-party-filter",
+                          "filter": "hornetsecurity"}, timeout=1, lifetime=2)
+
+    def run(baseline):
+        resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+        return engine.run(config, resolver, baseline, confirm_delay=0.1,
+                          ca_bundle=mtasts_https.ca_file), resolver
+
+    first, resolver = run(engine.Baseline(path="memory"))
+    baseline = accept(first, resolver)
+    assert baseline.domains["enforce.sts.example"][("mta-sts.enforce.sts.example.", "MTA-STS")] == (
+        "max_age: 86400", "mode: enforce", "mx: *.hornetsecurity.com", "version: STSv1")
+    host = "mta-sts.enforce.sts.example"
+    saved = https.RESPONSES[host]
+    https.RESPONSES[host] = (200, {}, https._policy("testing", "*.hornetsecurity.com"), 0)
+    try:
+        asked_before = sum(1 for h, _ in mtasts_https.requests if h == host)
+        second, _ = run(baseline)
+        asked = sum(1 for h, _ in mtasts_https.requests if h == host) - asked_before
+    finally:
+        https.RESPONSES[host] = saved
+    report = second.domains[0]
+    policy = next(r for r in report.records if r.type == "MTA-STS")
+    assert policy.status == "drifted" and asked == 2          # the change was confirmed by a second fetch
+    assert policy.added == ("mode: testing",) and policy.removed == ("mode: enforce",)
+    assert policy.to_dict()["name"] == "mta-sts.enforce.sts.example"
+    assert {c.id: c.status for c in report.checks}["mta-sts"] == WARN
+    assert any("MTA-STS mta-sts.enforce.sts.example. drifted" in p for p in second.problems()), second.problems()

@@ -40,3 +40,12 @@ def test_ipv6_in_brackets():
     assert parse_nameservers("::1") == [("::1", 53)]  # a bare IPv6 address takes the default port
     assert parse_nameservers("localhost:5353")[0][1] == 5353  # a host name is looked up once
     assert parse_nameservers("localhost:5353")[0][0] in ("127.0.0.1", "::1")
+
+
+def test_ca_bundle(tmp_path):
+    assert from_mapping({}, tmp_path).ca_bundle is None            # the system trust store
+    assert from_mapping({"MAILFLOW_CA_BUNDLE": ""}, tmp_path).ca_bundle is None
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    assert from_mapping({"MAILFLOW_CA_BUNDLE": "ca.pem"}, tmp_path).ca_bundle == str(tmp_path / "ca.pem")
+    with pytest.raises(SettingsError, match="MAILFLOW_CA_BUNDLE='missing.pem': no such file"):
+        from_mapping({"MAILFLOW_CA_BUNDLE": "missing.pem"}, tmp_path)
