@@ -1,7 +1,10 @@
-"""The ten checks of CONTRACT.md ("Check ids and their verdicts"), judged from lookups.
+"""The DNS checks of CONTRACT.md ("Check ids and their verdicts"), judged from lookups.
 
 Every lookup a domain needs up front is in :func:`base_queries` (the SPF tree adds its own);
-:func:`evaluate` reads them back from the resolver's cache, hands the record sets to the pure
+what depends on those answers is in :func:`dependent_queries` (one more wave: DMARC report
+authorization names, the MTA-STS policy host's addresses). The MTA-STS policy itself is fetched
+over HTTPS by the engine (``engine._prefetch_dependent``) and read here from the resolver's cache
+as a lookup of type ``MTA-STS``; checks never fetch it. :func:`evaluate` reads them back from the resolver's cache, hands the record sets to the pure
 parsers (mx, spf, dmarc, dkim) and turns what they find into :class:`~macros.model.Check`
 verdicts. A check whose lookups got no definite answer (timeout, SERVFAIL, ...) is ``unknown``,
 never ``fail``. DNS text stays plain strings here: the renderer escapes it.
@@ -73,7 +76,7 @@ def base_queries(spec: DomainSpec) -> list[tuple[str, str]]:
 
 
 def evaluate(spec: DomainSpec, resolver, spf_tree: "spf.Tree | None" = None) -> list[Check]:
-    """All ten checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order.
+    """Every DNS check for ``spec``, in :data:`~macros.model.CHECK_IDS` order.
 
     ``resolver`` needs ``key``, ``lookup`` and ``lookup_many`` (a Resolver, or the baseline's
     stand-in offline); lookups are
