@@ -225,3 +225,47 @@ def test_engine_run_compares_the_policy_with_the_baseline(bind_server, mtasts_ht
     assert policy.to_dict()["name"] == "mta-sts.enforce.sts.example"
     assert {c.id: c.status for c in report.checks}["mta-sts"] == WARN
     assert any("MTA-STS mta-sts.enforce.sts.example. drifted" in p for p in second.problems()), second.problems()
+
+
+# ---- the whole site: live build, baseline, offline build ------------------------------------------
+
+@pytest.mark.slow
+def test_site_live_baseline_and_offline_carry_the_policy(bind_server, mtasts_https, tmp_path):
+    from tests.support.sites import build, cli, make_project
+    from tests.test_site import HOSTILE_MARKERS
+
+    domains = [{"name": f"{case}.sts.example", "scenario": "third-party-filter", "filter": "hornetsecurity"}
+               for case in ("enforce", "stale", "hostile", "plain")]
+    project = make_project(tmp_path, domains)
+    env = {"MAILFLOW_NAMESERVERS": bind_server.address, "MAILFLOW_CA_BUNDLE": mtasts_https.ca_file}
+    live = build(project, **env)
+    assert live.returncode == 0, live.output
+    reports = {d["domain"]: d for d in live.drift()["domains"]}
+    statuses = {name: {c["id"]: c["status"] for c in r["checks"]} for name, r in reports.items()}
+    assert statuses["stale.sts.example"]["mta-sts"] == "fail"
+    assert statuses["enforce.sts.example"]["mta-sts"] == "pass"
+    assert statuses["enforce.sts.example"]["tls-rpt"] == "pass"
+    assert statuses["plain.sts.example"]["mta-sts"] == "info"
+    assert statuses["enforce.sts.example"]["dmarc-reports"] == "pass"
+    policy = next(r for r in reports["stale.sts.example"]["records"] if r["type"] == "MTA-STS")
+    assert policy["name"] == "mta-sts.stale.sts.example"
+    assert policy["observed"] == ["max_age: 86400", "mode: enforce", "mx: *.mail.protection.outlook.com",
+                                  "version: STSv1"]
+    page = live.page("domains/stale.sts.example/")
+    assert 'id="check-mta-sts"' in page
+    assert "mx: *.mail.protection.outlook.com" in page
+    for path in live.html_files():                     # the hostile policy body stays inert
+        html = path.read_text(encoding="utf-8")
+        for marker in HOSTILE_MARKERS:
+            assert not marker.search(html), f"{path}: {marker.pattern}"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in live.page("domains/hostile.sts.example/")
+
+    written = cli(project, "baseline", **env)
+    assert written.returncode == 0, written.stdout + written.stderr
+    assert "mta-sts.stale.sts.example." in (project / "baseline.yml").read_text(encoding="utf-8")
+    offline = build(project, MAILFLOW_OFFLINE="1", MAILFLOW_NAMESERVERS="127.0.0.1:9")
+    assert offline.returncode == 0, offline.output
+    again = {d["domain"]: {c["id"]: c["status"] for c in d["checks"]} for d in offline.drift()["domains"]}
+    assert again["stale.sts.example"]["mta-sts"] == "fail"     # judged from the baseline's policy
+    assert again["enforce.sts.example"]["mta-sts"] == "pass"
+    assert "mx: *.mail.protection.outlook.com" in offline.page("domains/stale.sts.example/")
