@@ -145,7 +145,7 @@ def cmd_check(args, settings) -> int:
     config = _select(args, settings)
     baseline = baseline_mod.load(settings.baseline_file)
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
-    run = engine.run(config, resolver, baseline, offline=settings.offline,
+    run = engine.run(config, resolver, baseline, offline=settings.offline, ca_bundle=settings.ca_bundle,
                      confirm_delay=config.confirm_delay)
     if args.json:
         print(terminal_json([d.to_dict() for d in run.domains]))
@@ -252,7 +252,8 @@ def cmd_baseline(settings, force: bool = False) -> int:
                                                  "the accepted baseline"])
     else:
         resolver = engine.make_resolver(settings.nameservers, config)
-        run = engine.run(config, resolver, old, offline=False, confirm_delay=config.confirm_delay)
+        run = engine.run(config, resolver, old, offline=False, confirm_delay=config.confirm_delay,
+                         ca_bundle=settings.ca_bundle)
         result = acceptance.accept(run, resolver, old, force=force)
     if result.refusals:
         print(f"error: baseline not written ({_clean(settings.baseline_file)} untouched):", file=sys.stderr)
