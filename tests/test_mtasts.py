@@ -48,6 +48,12 @@ def spec_of(name: str):
                                           "filter": "hornetsecurity"}]}).domains[0]
 
 
+def judge(spec, resolver):
+    """The checks of one domain from what ``resolver`` holds (SPF resolved as the engine does)."""
+    tree, outcome = engine.evaluate_spf(spec, resolver)
+    return checks.evaluate(spec, resolver.answers, outcome, tree)
+
+
 @pytest.fixture(scope="module")
 def judged(bind_server, mtasts_https):
     """Every case domain checked at once, the way engine.run does: base wave, the dependent
@@ -58,7 +64,7 @@ def judged(bind_server, mtasts_https):
     started = time.monotonic()
     engine._prefetch_dependent(specs, resolver, mtasts_https.ca_file, TIMEOUT)
     elapsed = time.monotonic() - started
-    result = {s.ascii: {c.id: c for c in checks.evaluate(s, resolver)} for s in specs}
+    result = {s.ascii: {c.id: c for c in judge(s, resolver)} for s in specs}
     return resolver, result, elapsed
 
 
@@ -117,7 +123,7 @@ def test_system_store_rejects_the_test_ca(bind_server, mtasts_https):
     spec = spec_of("enforce.sts.example")
     resolver.lookup_many(checks.base_queries(spec))
     engine._prefetch_dependent([spec], resolver, None, TIMEOUT)
-    check = {c.id: c for c in checks.evaluate(spec, resolver)}["mta-sts"]
+    check = {c.id: c for c in judge(spec, resolver)}["mta-sts"]
     assert check.status == WARN and "certificate is not valid" in check.reason
 
 
@@ -128,8 +134,9 @@ def test_offline_renders_the_policy_from_the_baseline(judged):
     lookups = {lk.key: lk for lk in resolver.all_lookups()}
     baseline = engine.Baseline(path="memory", written_at="2026-12-01T02:00:00Z", exists=True,
                                domains={"stale.sts.example": {}}, lookups=lookups)
-    offline = engine.BaselineResolver(baseline)
-    check = {c.id: c for c in checks.evaluate(spec_of("stale.sts.example"), offline)}["mta-sts"]
+    spec = spec_of("stale.sts.example")
+    report = engine._run_offline(config.Config("memory", (spec,)), baseline, "now").domains[0]
+    check = {c.id: c for c in report.checks}["mta-sts"]
     assert check.status == FAIL and "*.mail.protection.outlook.com" in check.reason
 
 
