@@ -39,7 +39,10 @@ FIX_TWO_SPF = "common-issues/#two-spf-records"
 FIX_SOFTFAIL = "common-issues/#spf-softfail"
 FIX_LOOKUPS = "common-issues/#too-many-spf-lookups"
 FIX_HYBRID_SPF = "common-issues/#hybrid-spf-missing-onprem"
-FIX_FILTER_SPF = "common-issues/#filter-outbound-not-in-spf"
+FIX_FILTER_SPF = "common-issues/#filter-outbound-ip-missing-from-spf"
+FIX_SPF_MISSING = "common-issues/#spf-missing"
+FIX_SPF_M365 = "common-issues/#spf-m365-missing"
+FIX_PLUS_ALL = "common-issues/#spf-plus-all"
 FIX_DMARC = "common-issues/#dmarc"
 FIX_DKIM = "common-issues/#dkim"
 FIX_AUTODISCOVER = "common-issues/#autodiscover"
@@ -287,7 +290,7 @@ def spf_present(spec: DomainSpec, lookup: Lookup) -> Check:
     if not records:
         return Check(cid, FAIL, f"{spec.name} has no SPF record: receivers cannot tell real mail "
                      "from forged", expected, f"no v=spf1 among {len(lookup.values)} TXT record(s)",
-                     _spf_fix(spec))
+                     FIX_SPF_MISSING)
     if len(records) > 1:
         return Check(cid, FAIL, f"{spec.name} has {len(records)} SPF records: receivers treat that "
                      "as an error (permerror) and SPF fails for all mail", expected,
@@ -344,7 +347,7 @@ def spf_m365(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Ch
                   f"Mail from Microsoft 365 does not pass SPF: {shown}{more}")
         return Check(cid, FAIL, reason, expected,
                      f"{len(bad)} of {len(evaluations)} addresses do not pass: " + _results(ev for _n, ev in bad),
-                     fix)
+                     FIX_TWO_SPF if cause else FIX_SPF_M365)
     unsure = _incomplete(spec, cid, evaluations, fix)
     if unsure:
         return unsure
@@ -365,7 +368,7 @@ def spf_all(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Che
     passing = [ev for ev in evaluations if ev.result == R.PASS]
     if passing:
         return Check(cid, FAIL, f"An unlisted sender ({passing[0].ip}) gets pass: anyone on the "
-                     f"internet may send as {spec.name}", expected, observed, fix)
+                     f"internet may send as {spec.name}", expected, observed, FIX_PLUS_ALL)
     broken = [ev for ev in evaluations if ev.result == R.PERMERROR]
     if broken:
         cause = _spf_root_cause(spec, txt) or f"permerror ({broken[0].explanation})"
@@ -377,9 +380,9 @@ def spf_all(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Che
         return unsure
     results = {ev.result for ev in evaluations}
     if results == {R.FAIL}:
-        return Check(cid, PASS, "An unlisted sender gets fail (-all): SPF asks receivers to "
-                     "reject such mail (what each receiver does is its own policy; with DMARC "
-                     "enforcing, -all and ~all end alike)", expected, observed, fix)
+        return Check(cid, PASS, "An unlisted sender gets fail (-all): receivers that check SPF "
+                     "may refuse mail from servers the record does not list; what they do is "
+                     "their choice", expected, observed, fix)
     if R.NONE in results:
         return Check(cid, WARN, f"{spec.name} has no SPF record, so unlisted senders get none",
                      expected, observed, fix)

@@ -10,7 +10,7 @@ import dns.message
 import dns.query
 import pytest
 
-from macros import checks, config, engine, model, spf
+from macros import checks, config, engine, model
 from macros.model import FAIL, INFO, PASS, UNKNOWN, WARN
 from macros.resolve import Resolver
 from tests.support.bind import BindError
@@ -88,7 +88,7 @@ CASES = [
     ("contoso.example", TP, {}, "spf-present", PASS, "contoso.example has one SPF record",
      "scenarios/third-party-filter/#spf-record"),
     ("nospf.example", TP, {}, "spf-present", FAIL, "nospf.example has no SPF record",
-     "scenarios/third-party-filter/#spf-record"),
+     "common-issues/#spf-missing"),
     ("twospf.example", TP, {}, "spf-present", FAIL, "has 2 SPF records", "common-issues/#two-spf-records"),
     ("gone.example", TP, {}, "spf-present", FAIL, "does not exist (NXDOMAIN)", None),
     ("servfail.example", TP, {}, "spf-present", UNKNOWN, "TXT lookup of servfail.example failed", None),
@@ -98,8 +98,8 @@ CASES = [
     ("nested.example", TP, {}, "spf-m365", PASS, "11 address ranges", None),
     ("redirect.example", TP, {}, "spf-m365", PASS, "11 address ranges", None),
     ("nom365.example", TP, {}, "spf-m365", FAIL, "does not pass SPF: 40.92.0.1 (40.92.0.0/15) gets fail",
-     "scenarios/third-party-filter/#spf-record"),
-    ("nospf.example", EXO, {}, "spf-m365", FAIL, "gets none", "scenarios/exchange-online/#spf-record"),
+     "common-issues/#spf-m365-missing"),
+    ("nospf.example", EXO, {}, "spf-m365", FAIL, "gets none", "common-issues/#spf-m365-missing"),
     ("twospf.example", TP, {}, "spf-m365", FAIL, "publishes 2 SPF records, so every evaluation ends in permerror", None),
     ("syntax.example", TP, {}, "spf-m365", FAIL, "gets permerror", None),
     ("servfail.example", TP, {}, "spf-m365", UNKNOWN, "TXT lookup of servfail.example failed", None),
@@ -111,7 +111,7 @@ CASES = [
     ("noall.example", TP, {}, "spf-all", WARN, "no all term", "scenarios/third-party-filter/#spf-record"),
     ("nospf.example", TP, {}, "spf-all", WARN, "no SPF record", None),
     ("plusall.example", TP, {}, "spf-all", FAIL, "gets pass: anyone on the internet may send as plusall.example",
-     "scenarios/third-party-filter/#spf-record"),
+     "common-issues/#spf-plus-all"),
     ("servfail.example", TP, {}, "spf-all", UNKNOWN, "TXT lookup of servfail.example failed", None),
     # ---- spf-lookups ----
     ("contoso.example", TP, {}, "spf-lookups", PASS, "at most 2 of 10 DNS-querying terms and 0 of 2 void lookups",
@@ -250,7 +250,7 @@ CONTRACT = {
 
 
 def test_cases_cover_every_verdict_of_the_contract():
-    from tests.test_mtasts import CASES as MTA_STS_CASES   # they need the HTTPS fixture
+    from tests.support.https import CASES as MTA_STS_CASES   # tested in test_mtasts (HTTPS fixture)
 
     covered = {(c[3], c[4]) for c in CASES} | {(c.check, c.status) for c in MTA_STS_CASES}
     wanted = {(cid, s) for cid, statuses in CONTRACT.items() for s in statuses | {UNKNOWN}}
