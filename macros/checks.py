@@ -3,9 +3,10 @@
 Every lookup a domain needs up front is in :func:`base_queries` (the SPF tree adds its own);
 what depends on those answers is in :func:`dependent_queries` (one more wave: DMARC report
 authorization names, the MTA-STS policy host's addresses). The MTA-STS policy itself is fetched
-over HTTPS by the engine (``engine._prefetch_dependent``) and read here from the resolver's cache
-as a lookup of type ``MTA-STS``; checks never fetch it. :func:`evaluate` reads them back from the resolver's cache, hands the record sets to the pure
-parsers (mx, spf, dmarc, dkim) and turns what they find into :class:`~macros.model.Check`
+over HTTPS by the engine (``engine._prefetch_dependent``) and read here from the answers as a
+lookup of type ``MTA-STS``; checks never fetch it. :func:`evaluate` reads them back from the
+resolver's cache, hands the record sets to the pure parsers (mx, spf, dmarc, dkim, mtasts,
+tlsrpt) and turns what they find into :class:`~macros.model.Check`
 verdicts. A check whose lookups got no definite answer (timeout, SERVFAIL, ...) is ``unknown``,
 never ``fail``. DNS text stays plain strings here: the renderer escapes it.
 """
@@ -74,13 +75,12 @@ def base_queries(spec: DomainSpec) -> list[tuple[str, str]]:
         ("selector2._domainkey." + apex, "TXT"),
         ("autodiscover." + apex, "A"),
         (spec.expected_exo_host, "A"),
-        *standards_queries(spec),
-    ] + spf_policy.lookups(spec)
+    ] + spf_policy.lookups(spec) + standards_queries(spec)
 
 
 def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcome",
              spf_tree: "spf.Tree | None" = None) -> list[Check]:
-    """Every DNS check for ``spec``, in :data:`~macros.model.CHECK_IDS` order, from answers only.
+    """All checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order, from answers only.
 
     ``answers`` is a read-only mapping of lookups (the engine resolved every one the checks
     read); ``spf_outcome`` the evaluations of :mod:`macros.spf.policy`. A lookup missing from
@@ -669,21 +669,22 @@ def needs_policy(spec: DomainSpec, get) -> bool:
 
 
 class _Standards:
-    """What the newer checks read for one domain, from the answers (the engine planned the
-    dependent lookups and the MTA-STS policy fetch, stored as a ``MTA-STS`` lookup)."""
+    """What the newer checks read for one domain, from the answers of :func:`evaluate`."""
 
     def __init__(self, spec: DomainSpec, answers: Answers):
-        get = answers.get
+        def get(name: str, rdtype: str) -> Lookup:
+            found = answers.get(name, rdtype)
+            return found if found is not None else Lookup(name, rdtype, ERROR, reason="not looked up")
+
         self.walk = _walk(spec, get)
         #: the lookup that left the walk undecided, if any
-        self.walk_failed = (get(self.walk.unknown_name, "TXT")
-                            if self.walk is not None and self.walk.unknown_name else None)
-        self.exists = _exists(spec, get)
+        self.walk_failed = get(self.walk.unknown_name, "TXT") if self.walk.unknown_name else None
         self.sts_txt = get("_mta-sts." + spec.fqdn, "TXT")
         self.tlsrpt_txt = get("_smtp._tls." + spec.fqdn, "TXT")
-        self.policy = get(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE)
+        #: None when no fetch was made (the check is then unknown)
+        self.policy = answers.get(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE)
         self.report_auth = {}
-        if self.walk is not None and self.walk.record is not None:
+        if self.walk.record is not None:
             for _, dest, outside in report_destinations(self.walk.record, self.walk.found_at):
                 if outside:
                     self.report_auth[dest] = get(report_auth_name(self.walk.found_at, dest), "TXT")
@@ -759,9 +760,10 @@ def mta_sts(spec: DomainSpec, txt: Lookup | None, policy: Lookup | None, mx_look
     if not record.valid:
         return Check(cid, WARN, f"The _mta-sts record is unusable: {record.error}", expected,
                      shown_txt, fix)
-    if policy is None:
-        return Check(cid, UNKNOWN, "Could not check: the MTA-STS policy was not fetched", expected,
-                     shown_txt, fix)
+    if policy is None or (policy.status == ERROR and not policy.server):
+        why = f" ({policy.reason})" if policy is not None and policy.reason else ""
+        return Check(cid, UNKNOWN, f"Could not check: the MTA-STS policy was not fetched{why}",
+                     expected, shown_txt, fix)
     if not policy.found:
         why = policy.reason or policy.describe()
         return Check(cid, WARN, f"_mta-sts is published but the policy cannot be fetched: {why}",

@@ -251,10 +251,9 @@ def run(
                          queries=resolver.stats.queries)
 
     _resolve_base(config, resolver)
+    # what depends on the first answers (one more wave), and the MTA-STS policy fetches
     _prefetch_dependent(config.domains, resolver, ca_bundle, config.lifetime)
-    plans, flapped = _plan_drift(config, resolver, baseline, confirm_delay, sleep,
-                                 refetch=lambda specs: _fetch_policies(specs, resolver, ca_bundle,
-                                                                       config.lifetime))
+    plans, flapped = _plan_drift(config, resolver, baseline, confirm_delay, sleep, ca_bundle)
     trees, spf_outcomes = _resolve_spf(config, resolver)
 
     sightings = drift_mod.previous_sightings(previous)
@@ -294,10 +293,9 @@ def _resolve_base(config: Config, resolver: Resolver) -> None:
 
 
 def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_delay: float, sleep,
-                refetch=None):
+                ca_bundle: str | None = None):
     """The drift plan of every domain; a difference is looked at a second time, ``confirm_delay``
-    seconds later, before it counts (an MTA-STS policy is fetched again by ``refetch(specs)``).
-    Returns ({ascii: (record specs, reports)}, {ascii: flaps})."""
+    seconds later, before it counts. Returns ({ascii: (record specs, reports)}, {ascii: flaps})."""
     plans = {}
     confirm = {}
     for spec in config.domains:
@@ -312,9 +310,9 @@ def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_
         return plans, flapped
     sleep(confirm_delay)
     resolver.lookup_many([k for k in confirm if k[1] != mtasts.RDTYPE], fresh=True)
-    if refetch is not None:
-        refetch([spec for spec in config.domains
-                 if resolver.key(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE) in confirm])
+    _fetch_policies([spec for spec in config.domains
+                     if (mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE) in confirm],
+                    resolver, ca_bundle, config.lifetime)
     for spec in config.domains:
         rspecs, reports = plans[spec.ascii]
         observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
@@ -354,6 +352,22 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
                 void_lookups=max(ev.void_lookups for ev in evs),
                 loop=any(ev.loop for ev in evs) or trees[spec.ascii].loop)
     return trees, outcomes
+
+
+def evaluate_spf(spec: DomainSpec, resolver: Resolver):
+    """One domain's base lookups, SPF tree and SPF evaluations with a live resolver:
+    (tree, :class:`~macros.spf.policy.Outcome`)."""
+    single = Config(path="<one domain>", domains=(spec,))
+    _resolve_base(single, resolver)
+    trees, outcomes = _resolve_spf(single, resolver)
+    return trees[spec.ascii], outcomes[spec.ascii]
+
+
+def check_domain(spec: DomainSpec, resolver: Resolver) -> list[Check]:
+    """The checks of one domain with a live resolver, every phase but drift (tests, one-offs)."""
+    tree, outcome = evaluate_spf(spec, resolver)
+    _prefetch_dependent([spec], resolver, None, resolver.lifetime)
+    return checks_mod.evaluate(spec, resolver.answers, outcome, tree)
 
 
 def _prefetch_dependent(domains, resolver: Resolver, ca_bundle: str | None, timeout: float) -> None:
@@ -404,26 +418,11 @@ def _fetch_policies(domains, resolver: Resolver, ca_bundle: str | None, timeout:
         resolver.store(outcome)
 
 
-def evaluate_spf(spec: DomainSpec, resolver: Resolver):
-    """One domain's base lookups, SPF tree and SPF evaluations with a live resolver:
-    (tree, :class:`~macros.spf.policy.Outcome`)."""
-    single = Config(path="<one domain>", domains=(spec,))
-    _resolve_base(single, resolver)
-    _prefetch_dependent(single.domains, resolver, None, resolver.lifetime)
-    trees, outcomes = _resolve_spf(single, resolver)
-    return trees[spec.ascii], outcomes[spec.ascii]
-
-
-def check_domain(spec: DomainSpec, resolver: Resolver) -> list[Check]:
-    """The checks of one domain with a live resolver, every phase but drift (tests, one-offs)."""
-    tree, outcome = evaluate_spf(spec, resolver)
-    return checks_mod.evaluate(spec, resolver.answers, outcome, tree)
-
-
 def _domain_lookups(spec: DomainSpec, answers, tree) -> list[Lookup]:
     """The lookups shown on a domain's page: its base lookups, then its SPF tree's records,
     from ``answers`` (the live cache, or the baseline offline)."""
-    keys = list(checks_mod.base_queries(spec)) + checks_mod.dependent_queries(spec, answers.get)
+    keys = list(checks_mod.base_queries(spec))
+    keys += checks_mod.dependent_queries(spec, answers.get)
     if tree is not None:
         keys += [(d, "TXT") for d in tree.includes]
     seen, result = set(), []

@@ -12,7 +12,9 @@ The outcome is a :class:`~macros.resolve.Lookup` of type ``MTA-STS`` named
 set like any other for drift, the baseline and offline mode (CONTRACT.md). A policy that is
 definitely not available (an HTTP status other than 200, a redirect, a bad certificate, a
 body too large or not a policy) is ``nodata`` with the reason; a server that does not answer
-in time is ``timeout`` and a refused connection ``error`` (could not find out).
+in time is ``timeout`` and a refused connection ``error`` with the address as ``server`` (could
+not find out). An ``error`` without a server means no fetch was made (offline without it in the
+baseline, an unusable MAILFLOW_CA_BUNDLE): the check is then unknown.
 
 The policy text is untrusted: it is only ever shown through render.py's escaping.
 """
@@ -249,7 +251,8 @@ def _fetch_one(name: str, host: str, address: str, port: int, ctx: ssl.SSLContex
     except (socket.timeout, TimeoutError):
         return Lookup(name, RDTYPE, TIMEOUT, reason=f"{where}: no connection within {timeout:g} s")
     except OSError as exc:
-        return Lookup(name, RDTYPE, ERROR, reason=f"{where}: cannot connect ({exc.strerror or exc})")
+        return Lookup(name, RDTYPE, ERROR, reason=f"{where}: cannot connect ({exc.strerror or exc})",
+                      server=address)
     try:
         with ctx.wrap_socket(raw, server_hostname=host) as tls:
             tls.settimeout(max(0.05, deadline - time.monotonic()))
@@ -291,7 +294,8 @@ def _fetch_one(name: str, host: str, address: str, port: int, ctx: ssl.SSLContex
     except ssl.SSLError as exc:
         return Lookup(name, RDTYPE, NODATA, reason=f"{where}: TLS failed ({exc.reason or exc})")
     except (http.client.HTTPException, OSError) as exc:
-        return Lookup(name, RDTYPE, ERROR, reason=f"{where}: {type(exc).__name__} ({str(exc)[:120]})")
+        return Lookup(name, RDTYPE, ERROR, reason=f"{where}: {type(exc).__name__} ({str(exc)[:120]})",
+                      server=address)
     text = body.decode("utf-8", "backslashreplace")
     policy = parse_policy(text)
     if not policy.valid:

@@ -89,7 +89,8 @@ def _ca_bundle(value, base_dir) -> str | None:
     p = Path(text)
     p = p if p.is_absolute() else Path(base_dir) / p
     if not p.is_file():
-        raise SettingsError(f"MAILFLOW_CA_BUNDLE={text!r}: no such file (a PEM file of CA certificates)")
+        raise SettingsError(f"MAILFLOW_CA_BUNDLE={visible(text)!r}: no such file (a PEM file of CA "
+                            "certificates)", "MAILFLOW_CA_BUNDLE")
     return str(p)
 
 

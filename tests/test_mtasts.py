@@ -5,47 +5,25 @@ checks against the real BIND fixture and real HTTPS policy hosts on loopback
 from __future__ import annotations
 
 import time
-from collections import namedtuple
-
 import pytest
 
 from macros import checks, config, engine, mtasts, render, tlsrpt
-from macros.model import FAIL, INFO, PASS, UNKNOWN, WARN
+from macros.model import FAIL, WARN
 from macros.resolve import Resolver
+from tests.support.https import CASES, FETCH_TIMEOUT
 
 #: the fetch deadline in these tests; the slow host waits longer
-TIMEOUT = 1.5
-
-Case = namedtuple("Case", "domain check status words")
-
-#: Every verdict of the mta-sts and tls-rpt rows of CONTRACT.md (test_checks counts them).
-CASES = [
-    Case("enforce.sts.example", "mta-sts", PASS, "mode: enforce and its mx lines (*.hornetsecurity.com) match every MX host"),
-    Case("testing.sts.example", "mta-sts", WARN, "mode: testing"),
-    Case("none.sts.example", "mta-sts", WARN, "mode: none"),
-    Case("stale.sts.example", "mta-sts", FAIL, "MX mx01.hornetsecurity.com matches no mx line (*.mail.protection.outlook.com): senders that honour MTA-STS cannot deliver"),
-    Case("notfound.sts.example", "mta-sts", WARN, "answers HTTP 404"),
-    Case("badcert.sts.example", "mta-sts", WARN, "the certificate is not valid for mta-sts.badcert.sts.example"),
-    Case("slow.sts.example", "mta-sts", WARN, "no complete answer within 1.5 s"),
-    Case("big.sts.example", "mta-sts", WARN, "over the 64 KiB limit"),
-    Case("redirect.sts.example", "mta-sts", WARN, "redirects (HTTP 301)"),
-    Case("hostile.sts.example", "mta-sts", WARN, "not a valid policy"),
-    Case("noaddr.sts.example", "mta-sts", WARN, "has no address"),
-    Case("badtxt.sts.example", "mta-sts", WARN, "no id= field"),
-    Case("plain.sts.example", "mta-sts", INFO, "publishes no MTA-STS record"),
-    Case("servfail.example", "mta-sts", UNKNOWN, "TXT lookup of _mta-sts.servfail.example failed"),
-    Case("enforce.sts.example", "tls-rpt", PASS, "TLS reports go to mailto:tlsrpt@sts.example, https://reports.example/tlsrpt"),
-    Case("testing.sts.example", "tls-rpt", WARN, "publishes MTA-STS but no TLS-RPT record"),
-    Case("plain.sts.example", "tls-rpt", INFO, "publishes no TLS-RPT record"),
-    Case("tlstwo.sts.example", "tls-rpt", FAIL, "2 v=TLSRPTv1 records"),
-    Case("tlsbad.sts.example", "tls-rpt", FAIL, "is not a mailto: or https: URI"),
-    Case("servfail.example", "tls-rpt", UNKNOWN, "TXT lookup of _smtp._tls.servfail.example failed"),
-]
-
+TIMEOUT = FETCH_TIMEOUT
 
 def spec_of(name: str):
     return config.from_data({"domains": [{"name": name, "scenario": "third-party-filter",
                                           "filter": "hornetsecurity"}]}).domains[0]
+
+
+def judge(spec, resolver):
+    """The checks of one domain from what ``resolver`` holds (SPF resolved as the engine does)."""
+    tree, outcome = engine.evaluate_spf(spec, resolver)
+    return checks.evaluate(spec, resolver.answers, outcome, tree)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +36,7 @@ def judged(bind_server, mtasts_https):
     started = time.monotonic()
     engine._prefetch_dependent(specs, resolver, mtasts_https.ca_file, TIMEOUT)
     elapsed = time.monotonic() - started
-    result = {s.ascii: {c.id: c for c in checks.evaluate(s, resolver)} for s in specs}
+    result = {s.ascii: {c.id: c for c in judge(s, resolver)} for s in specs}
     return resolver, result, elapsed
 
 
@@ -117,7 +95,7 @@ def test_system_store_rejects_the_test_ca(bind_server, mtasts_https):
     spec = spec_of("enforce.sts.example")
     resolver.lookup_many(checks.base_queries(spec))
     engine._prefetch_dependent([spec], resolver, None, TIMEOUT)
-    check = {c.id: c for c in checks.evaluate(spec, resolver)}["mta-sts"]
+    check = {c.id: c for c in judge(spec, resolver)}["mta-sts"]
     assert check.status == WARN and "certificate is not valid" in check.reason
 
 
@@ -128,8 +106,9 @@ def test_offline_renders_the_policy_from_the_baseline(judged):
     lookups = {lk.key: lk for lk in resolver.all_lookups()}
     baseline = engine.Baseline(path="memory", written_at="2026-12-01T02:00:00Z", exists=True,
                                domains={"stale.sts.example": {}}, lookups=lookups)
-    offline = engine.BaselineResolver(baseline)
-    check = {c.id: c for c in checks.evaluate(spec_of("stale.sts.example"), offline)}["mta-sts"]
+    spec = spec_of("stale.sts.example")
+    report = engine._run_offline(config.Config("memory", (spec,)), baseline, "now").domains[0]
+    check = {c.id: c for c in report.checks}["mta-sts"]
     assert check.status == FAIL and "*.mail.protection.outlook.com" in check.reason
 
 
@@ -195,7 +174,7 @@ def test_tlsrpt_record(values, status):
 
 def test_engine_run_compares_the_policy_with_the_baseline(bind_server, mtasts_https):
     from tests.support import https
-    from tests.test_engine import accept, make_config
+    from tests.support.world import accept, make_config
 
     config = make_config({"name": "enforce.sts.example", "scenario": "third-party-filter",
                           "filter": "hornetsecurity"}, timeout=1, lifetime=2)
@@ -232,7 +211,7 @@ def test_engine_run_compares_the_policy_with_the_baseline(bind_server, mtasts_ht
 @pytest.mark.slow
 def test_site_live_baseline_and_offline_carry_the_policy(bind_server, mtasts_https, tmp_path):
     from tests.support.sites import build, cli, make_project
-    from tests.test_site import HOSTILE_MARKERS
+    from tests.support.sites import HOSTILE_MARKERS
 
     domains = [{"name": f"{case}.sts.example", "scenario": "third-party-filter", "filter": "hornetsecurity"}
                for case in ("enforce", "stale", "hostile", "plain")]

@@ -23,17 +23,22 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections import namedtuple
 from pathlib import Path
 
 import pytest
 
+from macros.model import FAIL, INFO, PASS, UNKNOWN, WARN
+
 GOOD_ADDRESS = "127.0.83.1"
 WRONG_CERT_ADDRESS = "127.0.83.2"
 PORT = 443
-#: How long the slow host waits before answering (the tests use a shorter fetch timeout).
+#: How long the slow host waits before answering, and the fetch deadline the tests use.
 SLOW_SECONDS = 4.0
+FETCH_TIMEOUT = 1.5
 
-CASES = ("enforce", "testing", "none", "stale", "notfound", "slow", "big", "redirect", "hostile")
+#: The cases whose policy host is 127.0.83.1 (the certificate names them all).
+POLICY_HOSTS = ("enforce", "testing", "none", "stale", "notfound", "slow", "big", "redirect", "hostile")
 
 HOSTILE = ("version: STSv1\nmode: enforce\nmax_age: 86400\n"
            "mx: <script>alert(1)</script>\n"
@@ -134,7 +139,7 @@ class PolicyHosts:
             raise RuntimeError("openssl not found: the MTA-STS tests need it to make a test CA")
         self.folder = Path(tempfile.mkdtemp(prefix="mailflow-https-"))
         self.ca_file = str(make_ca(self.folder))
-        good = make_cert(self.folder, "good", [f"mta-sts.{c}.sts.example" for c in CASES])
+        good = make_cert(self.folder, "good", [f"mta-sts.{c}.sts.example" for c in POLICY_HOSTS])
         wrong = make_cert(self.folder, "wrong", ["mta-sts.elsewhere.example"])
         self.servers = [self._serve(GOOD_ADDRESS, *good), self._serve(WRONG_CERT_ADDRESS, *wrong)]
 
@@ -167,3 +172,33 @@ def mtasts_https():
         yield hosts
     finally:
         hosts.stop()
+
+
+# ---- the verdicts these hosts lead to ---------------------------------------------------------------
+
+Case = namedtuple("Case", "domain check status words")
+
+#: What the checks say about each case domain (tests/zones/sts.example.zone and the hosts here):
+#: every verdict of the mta-sts and tls-rpt rows of CONTRACT.md (test_checks counts them).
+CASES = [
+    Case("enforce.sts.example", "mta-sts", PASS, "mode: enforce and its mx lines (*.hornetsecurity.com) match every MX host"),
+    Case("testing.sts.example", "mta-sts", WARN, "mode: testing"),
+    Case("none.sts.example", "mta-sts", WARN, "mode: none"),
+    Case("stale.sts.example", "mta-sts", FAIL, "MX mx01.hornetsecurity.com matches no mx line (*.mail.protection.outlook.com): senders that honour MTA-STS cannot deliver"),
+    Case("notfound.sts.example", "mta-sts", WARN, "answers HTTP 404"),
+    Case("badcert.sts.example", "mta-sts", WARN, "the certificate is not valid for mta-sts.badcert.sts.example"),
+    Case("slow.sts.example", "mta-sts", WARN, f"no complete answer within {FETCH_TIMEOUT:g} s"),
+    Case("big.sts.example", "mta-sts", WARN, "over the 64 KiB limit"),
+    Case("redirect.sts.example", "mta-sts", WARN, "redirects (HTTP 301)"),
+    Case("hostile.sts.example", "mta-sts", WARN, "not a valid policy"),
+    Case("noaddr.sts.example", "mta-sts", WARN, "has no address"),
+    Case("badtxt.sts.example", "mta-sts", WARN, "no id= field"),
+    Case("plain.sts.example", "mta-sts", INFO, "publishes no MTA-STS record"),
+    Case("servfail.example", "mta-sts", UNKNOWN, "TXT lookup of _mta-sts.servfail.example failed"),
+    Case("enforce.sts.example", "tls-rpt", PASS, "TLS reports go to mailto:tlsrpt@sts.example, https://reports.example/tlsrpt"),
+    Case("testing.sts.example", "tls-rpt", WARN, "publishes MTA-STS but no TLS-RPT record"),
+    Case("plain.sts.example", "tls-rpt", INFO, "publishes no TLS-RPT record"),
+    Case("tlstwo.sts.example", "tls-rpt", FAIL, "2 v=TLSRPTv1 records"),
+    Case("tlsbad.sts.example", "tls-rpt", FAIL, "is not a mailto: or https: URI"),
+    Case("servfail.example", "tls-rpt", UNKNOWN, "TXT lookup of _smtp._tls.servfail.example failed"),
+]

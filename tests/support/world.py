@@ -55,7 +55,8 @@ def serve_zones(fake: FakeDNS, *origins: str) -> FakeDNS:
 def domain_names(domain: str) -> list[str]:
     """Every name of a domain's own record sets (the apex carries MX and TXT)."""
     return [domain, f"_dmarc.{domain}", f"selector1._domainkey.{domain}",
-            f"selector2._domainkey.{domain}", f"autodiscover.{domain}"]
+            f"selector2._domainkey.{domain}", f"autodiscover.{domain}",
+            f"_mta-sts.{domain}", f"_smtp._tls.{domain}"]
 
 
 def make_config(*entries: dict, **resolver) -> config_mod.Config:
