@@ -2,11 +2,15 @@
 
 A test CA is made with the ``openssl`` command line (the ``cryptography`` package is not a
 dependency). Two servers listen on port 443 (the tests run as root; any 127/8 address works on
-Linux, so these never collide with other servers):
+Linux):
 
-- ``127.0.83.1``: a certificate from the test CA for every ``mta-sts.<case>.sts.example``;
-- ``127.0.83.2``: a certificate from the test CA for ``mta-sts.elsewhere.example`` only (a
-  policy host presenting the wrong certificate).
+- the "good" address (``127.0.83.1`` in tests/zones/sts.example.zone): a certificate from the
+  test CA for every ``mta-sts.<case>.sts.example``;
+- the "wrong" address (``127.0.83.2`` in the zone): a certificate from the test CA for
+  ``mta-sts.elsewhere.example`` only (a policy host presenting the wrong certificate).
+
+When those addresses are taken (another test run on this machine), the fixture takes a free pair
+elsewhere in 127.83.0.0/16 and serves ``sts.example`` with those addresses instead.
 
 Responses are chosen by the ``Host`` header from :data:`RESPONSES`: a policy, a 404, a redirect,
 a slow answer, a body over 64 KiB, a hostile body. ``mtasts_https`` (session) yields the
@@ -141,7 +145,18 @@ class PolicyHosts:
         self.ca_file = str(make_ca(self.folder))
         good = make_cert(self.folder, "good", [f"mta-sts.{c}.sts.example" for c in POLICY_HOSTS])
         wrong = make_cert(self.folder, "wrong", ["mta-sts.elsewhere.example"])
-        self.servers = [self._serve(GOOD_ADDRESS, *good), self._serve(WRONG_CERT_ADDRESS, *wrong)]
+        self.servers = []
+        for good_address, wrong_address in _address_pairs():
+            try:
+                self.servers.append(self._serve(good_address, *good))
+                self.servers.append(self._serve(wrong_address, *wrong))
+            except OSError:  # in use: stop what started and take the next pair
+                self._shutdown()
+                continue
+            self.good_address, self.wrong_address = good_address, wrong_address
+            break
+        else:
+            raise RuntimeError("no free pair of loopback addresses for the HTTPS policy hosts")
 
     @property
     def requests(self) -> list[tuple[str, str]]:
@@ -158,17 +173,33 @@ class PolicyHosts:
         thread.start()
         return _Server(httpd, thread)
 
-    def stop(self) -> None:
+    def _shutdown(self) -> None:
         for server in self.servers:
             server.httpd.shutdown()
             server.httpd.server_close()
+        self.servers = []
+
+    def stop(self) -> None:
+        self._shutdown()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _address_pairs():
+    """The zone's pair first, then pairs in 127.83.0.0/16."""
+    yield GOOD_ADDRESS, WRONG_CERT_ADDRESS
+    for third in range(1, 256):
+        yield f"127.83.{third}.1", f"127.83.{third}.2"
+
+
 @pytest.fixture(scope="session")
-def mtasts_https():
+def mtasts_https(bind_server):
+    """The policy hosts; ``sts.example`` on the session's BIND points at their addresses."""
     hosts = PolicyHosts()
     try:
+        if hosts.good_address != GOOD_ADDRESS:
+            text = bind_server.zone_text("sts.example")
+            bind_server.write_zone("sts.example", text.replace(GOOD_ADDRESS, hosts.good_address)
+                                   .replace(WRONG_CERT_ADDRESS, hosts.wrong_address))
         yield hosts
     finally:
         hosts.stop()
