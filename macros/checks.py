@@ -15,6 +15,7 @@ from . import dkim as dkim_mod
 from . import dmarc as dmarc_mod
 from . import mx as mx_mod
 from . import spf
+from . import tenant as tenant_mod
 from .config import DomainSpec
 from .model import CHECK_IDS, FAIL, PASS, UNKNOWN, WARN, Check
 from .resolve import NODATA, NXDOMAIN, TIMEOUT, SERVFAIL, Lookup
@@ -65,7 +66,8 @@ def base_queries(spec: DomainSpec) -> list[tuple[str, str]]:
     ]
 
 
-def evaluate(spec: DomainSpec, resolver, spf_tree: "spf.Tree | None" = None) -> list[Check]:
+def evaluate(spec: DomainSpec, resolver, spf_tree: "spf.Tree | None" = None,
+             export: "tenant_mod.Export | None" = None) -> list[Check]:
     """All ten checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order.
 
     ``resolver`` needs ``key``, ``lookup`` and ``lookup_many`` (a Resolver, or the baseline's
@@ -88,16 +90,21 @@ def evaluate(spec: DomainSpec, resolver, spf_tree: "spf.Tree | None" = None) -> 
         dmarc(spec, dmarc_l),
         dkim(spec, sel1_l, sel2_l),
         autodiscover(spec, ad_l),
+        # the tenant checks, from the tenant's export (``info`` without one)
+        *tenant_mod.evaluate(spec, export, sel1_l, sel2_l),
     ]
     assert tuple(c.id for c in checks) == CHECK_IDS
     return checks
 
 
-def unknown_checks(spec: DomainSpec, reason: str) -> list[Check]:
-    """All ten checks as ``unknown`` (resolver unhealthy, or offline without a baseline)."""
+def unknown_checks(spec: DomainSpec, reason: str,
+                   export: "tenant_mod.Export | None" = None) -> list[Check]:
+    """Every check as ``unknown`` (resolver unhealthy, or offline without a baseline); tenant
+    checks without an export, or that do not apply, stay ``info``."""
     return [Check(check_id, UNKNOWN, reason, _expected(spec, check_id), "not checked",
                   _default_fix(spec, check_id))
-            for check_id in CHECK_IDS]
+            for check_id in CHECK_IDS if check_id not in tenant_mod.TENANT_CHECK_IDS
+            ] + tenant_mod.unknown_checks(spec, export, reason)
 
 
 # ---- what each check expects (also shown when it could not run) -----------------------------

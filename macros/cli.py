@@ -14,7 +14,7 @@ import sys
 
 from . import baseline as baseline_mod
 from . import config as config_mod
-from . import engine, settings as settings_mod
+from . import engine, settings as settings_mod, tenant as tenant_mod
 from .model import SEVERITY
 from .records import InvalidName, is_hostname, normalize_name, visible
 
@@ -140,9 +140,10 @@ def _select(args, settings) -> config_mod.Config:
 def cmd_check(args, settings) -> int:
     config = _select(args, settings)
     baseline = baseline_mod.load(settings.baseline_file)
+    exports = tenant_mod.load_for(settings.tenants_dir, (d.tenant for d in config.domains))
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
     run = engine.run(config, resolver, baseline, offline=settings.offline,
-                     confirm_delay=config.confirm_delay)
+                     confirm_delay=config.confirm_delay, exports=exports)
     if args.json:
         print(json.dumps([d.to_dict() for d in run.domains], indent=2, sort_keys=True, ensure_ascii=False))
     else:

@@ -44,6 +44,14 @@ CHECK_IDS = (
     "dmarc",
     "dkim",
     "autodiscover",
+    # tenant configuration checks (macros/tenant.py), from Exchange Online exports
+    "efc",
+    "connector-lockdown",
+    "arc-sealer",
+    "scl-bypass",
+    "dkim-signing",
+    "accepted-domain",
+    "outbound-route",
 )
 
 SCENARIOS = ("exchange-online", "third-party-filter", "hybrid-third-party")

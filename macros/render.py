@@ -13,13 +13,13 @@ from typing import Callable
 
 from markupsafe import Markup, escape
 
-from .model import CHECK_IDS, DRIFTED, FAIL, NEW, PASS, SEVERITY, UNCHANGED, UNKNOWN, WARN
+from .model import CHECK_IDS, DRIFTED, FAIL, INFO, NEW, PASS, SEVERITY, UNCHANGED, UNKNOWN, WARN
 from .records import visible
 
 Link = Callable[[str], str]
 
-LABELS = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", UNKNOWN: "UNKNOWN"}
-ICONS = {PASS: "\u2714", WARN: "\u26a0", FAIL: "\u2716", UNKNOWN: "?"}
+LABELS = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", UNKNOWN: "UNKNOWN", INFO: "INFO"}
+ICONS = {PASS: "\u2714", WARN: "\u26a0", FAIL: "\u2716", UNKNOWN: "?", INFO: "i"}
 RECORD_LABELS = {UNCHANGED: "unchanged", DRIFTED: "DRIFTED", NEW: "new", UNKNOWN: "unknown"}
 
 def text(value) -> Markup:
@@ -85,7 +85,7 @@ def check_id(cid: str) -> Markup:
 
 def fix_link(check, link: Link) -> Markup:
     """``Fix`` for a problem, ``Runbook`` for a pass; the accessible name names the check."""
-    if check.status == PASS:
+    if check.status in (PASS, INFO):
         return Markup('<a class="mf-doc" href="{h}" aria-label="Runbook for {id}">Runbook</a>').format(
             h=link(check.fix), id=check.id)
     return Markup('<a class="mf-fix" href="{h}" aria-label="Fix {id}">Fix</a>').format(h=link(check.fix), id=check.id)
@@ -97,7 +97,7 @@ def counts(items) -> list[tuple[str, int]]:
     seen = {}
     for item in items:
         seen[item.status] = seen.get(item.status, 0) + 1
-    return [(s, seen[s]) for s in (FAIL, UNKNOWN, WARN, PASS) if seen.get(s)]
+    return [(s, seen[s]) for s in (FAIL, UNKNOWN, WARN, PASS, INFO) if seen.get(s)]
 
 
 def tally(checks) -> list[str]:
@@ -185,6 +185,20 @@ def banner(kind: str, message: str) -> Markup:
                }.get(kind, "Note.")), "mf-banner-block", dns=False)
 
 
+def tenant_export_line(export: dict | None) -> Markup:
+    """Where the tenant checks come from: the export's tenant and date (untrusted text), or
+    that there is none."""
+    if not export:
+        what = Markup("Tenant checks: no Exchange Online export for this tenant, so they are "
+                      "<em>info</em>. See <em>Tenant export</em> in the reference.")
+    else:
+        what = Markup("Tenant checks from the Exchange Online export of <code>{t}</code> taken "
+                      "<time>{at}</time> (<code>{f}</code>).").format(
+            t=text(export.get("tenant")), at=text(export.get("exported_at")), f=text(export.get("file")))
+    return block(Markup('<p class="mf-meta mf-tenant-export">{}</p>').format(what),
+                 "mf-meta-block", dns=bool(export))
+
+
 def meta_line(checked_at: str, resolver: str, source: str, baseline_written: str | None) -> Markup:
     if source == "live":
         what = Markup("Checked live at <time>{t}</time> via <code>{r}</code>.").format(t=checked_at, r=text(resolver))
@@ -201,7 +215,7 @@ ROW_PROBLEMS = 3
 
 def domain_row(report, link: Link, show_scenario: bool = True) -> Markup:
     href = link(f"domains/{report.spec.ascii}/")
-    problems = [c for c in worst_first(report.checks) if c.status != PASS]
+    problems = [c for c in worst_first(report.checks) if c.status not in (PASS, INFO)]
     items = [Markup('<li>{b} {cid} {r} {fix}</li>').format(b=badge(c.status), cid=check_id(c.id),
                                                            r=text(c.reason), fix=fix_link(c, link))
              for c in problems[:ROW_PROBLEMS]]

@@ -23,6 +23,7 @@ class Settings:
     nameservers: tuple[tuple[str, int], ...]
     offline: bool
     fail_on_drift: bool
+    tenants_dir: str = "tenants"  # MAILFLOW_TENANTS: Exchange Online exports (macros/tenant.py)
 
 
 def _flag(name: str, value) -> bool:
@@ -51,6 +52,7 @@ def from_mapping(values: dict, base_dir: str | os.PathLike = ".") -> Settings:
         nameservers=nameservers,
         offline=_flag("MAILFLOW_OFFLINE", values.get("MAILFLOW_OFFLINE", "0")),
         fail_on_drift=_flag("MAILFLOW_FAIL_ON_DRIFT", values.get("MAILFLOW_FAIL_ON_DRIFT", "0")),
+        tenants_dir=path("MAILFLOW_TENANTS", "tenants"),
     )
 
 
