@@ -171,6 +171,9 @@ def print_table(run: engine.RunReport) -> None:
     for d in run.domains:
         print()
         print(f"{d.spec.name}  [{d.spec.scenario}]  {d.status.upper()}")
+        if d.tenant_export:  # the export the tenant checks read (its text is untrusted)
+            t = d.tenant_export
+            print(f"  tenant export: {_clean(t['tenant'])} taken {_clean(t['exported_at'])} ({_clean(t['file'])})")
         width = max(len(c.id) for c in d.checks) if d.checks else 10
         for c in sorted(d.checks, key=lambda c: SEVERITY.get(c.status, 1)):
             print(f"  {c.status.upper():8} {c.id:{width}}  {_clean(c.reason)}")

@@ -520,8 +520,10 @@ def test_cli_check_json_and_a_broken_export(bind_server, tmp_path):
     reports = {d["domain"]: d for d in json.loads(result.stdout)}
     assert reports["contoso.example"]["tenant_export"]["exported_at"] == "2026-12-01T02:00:00Z"
     assert by_id(reports["exo.example"])["efc"]["status"] == "info"
-    table = cli(project, "check", "exo.example", MAILFLOW_NAMESERVERS=bind_server.address)
+    table = cli(project, "check", "exo.example", "contoso.example", MAILFLOW_NAMESERVERS=bind_server.address)
     assert re.search(r"^  INFO +efc +No export for this tenant", table.stdout, re.M), table.stdout
+    assert "  tenant export: contoso.onmicrosoft.com taken 2026-12-01T02:00:00Z (contoso.json)" in table.stdout
+    assert table.stdout.count("tenant export:") == 1  # exo.example has none
 
     (project / "tenants" / "fabrikam.json").write_text('{"exported_at": "2026-12-01T02:00:00Z", "ten',
                                                        encoding="utf-8")
@@ -537,3 +539,17 @@ def test_cli_check_json_and_a_broken_export(bind_server, tmp_path):
     reports = json.loads(result.stdout)
     assert all(d["tenant_export"] is None for d in reports)
     assert {c["status"] for d in reports for c in d["checks"] if c["id"] in tenant.TENANT_CHECK_IDS} == {"info"}
+
+
+def test_offline_judges_the_tenant_checks_from_the_export_and_the_baseline(bind_server, tmp_path):
+    project = tenant_project(tmp_path)
+    written = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert written.returncode == 0, written.stderr
+    result = cli(project, "check", "--json", MAILFLOW_OFFLINE=1)
+    assert result.returncode == 2  # offline: the checks did not run live
+    reports = {d["domain"]: d for d in json.loads(result.stdout)}
+    contoso = by_id(reports["contoso.example"])
+    assert {cid: contoso[cid]["status"] for cid in tenant.TENANT_CHECK_IDS} == dict.fromkeys(
+        tenant.TENANT_CHECK_IDS, "pass")  # dkim-signing from the baseline's selector lookups
+    assert reports["contoso.example"]["tenant_export"]["file"] == "contoso.json"
+    assert by_id(reports["exo.example"])["dkim-signing"]["status"] == "info"
