@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Mapping, Protocol
 
 import dns.asyncresolver
 import dns.exception
@@ -89,6 +89,25 @@ class Lookup:
             TIMEOUT: "no answer in time",
             SERVFAIL: "the resolver failed (SERVFAIL)",
         }.get(self.status, self.reason or "lookup failed")
+
+
+class Answers(Protocol):
+    """What checks and evaluation read: a read-only mapping of lookups. ``get`` returns None for
+    a lookup that was never made (the engine plans it into its next wave); nothing reading it can
+    start a lookup of its own."""
+
+    def get(self, name: str, rdtype: str) -> "Lookup | None": ...
+
+
+class CacheView:
+    """A read-only :class:`Answers` view of a lookup cache keyed by ``key(name, rdtype)``."""
+
+    def __init__(self, cache: Mapping[Key, "Lookup"], key: Callable[[str, str], Key]):
+        self._cache = cache
+        self._key = key
+
+    def get(self, name: str, rdtype: str) -> "Lookup | None":
+        return self._cache.get(self._key(name, rdtype))
 
 
 def parse_nameservers(text: str | None) -> list[tuple[str, int]]:
@@ -191,6 +210,11 @@ class Resolver:
 
     def cached(self, name: str, rdtype: str) -> Lookup | None:
         return self._cache.get(self.key(name, rdtype))
+
+    @property
+    def answers(self) -> CacheView:
+        """Every answer so far, read-only (what checks are given)."""
+        return CacheView(self._cache, self.key)
 
     def lookup(self, name: str, rdtype: str) -> Lookup:
         """One lookup (cached)."""
