@@ -394,10 +394,47 @@ def test_catalogue_fields_for_the_tenant_checks():
 
 # ---- the export script -----------------------------------------------------------------------
 
+#: Commands the script may run besides Exchange Online's Get-* cmdlets: PowerShell's own, the
+#: module's connect/disconnect, and the script's functions.
+SCRIPT_COMMANDS = {"Connect-ExchangeOnline", "Disconnect-ExchangeOnline", "Import-Module", "Set-StrictMode",
+                   "ConvertTo-Json", "ForEach-Object", "Where-Object", "Get-Date", "Join-Path", "New-Item",
+                   "Remove-Item", "Resolve-Path", "Test-Path", "Write-Output",
+                   "Export-Cmdlet", "ConvertTo-Shape", "Get-Prop"}
+
+
+def parse_powershell(source: bytes):
+    """The tree-sitter PowerShell grammar's parse (pwsh itself is not installable from the
+    registries this project reaches): (syntax errors, command names)."""
+    import tree_sitter_powershell
+    from tree_sitter import Language, Parser
+
+    tree = Parser(Language(tree_sitter_powershell.language())).parse(source)
+    errors, commands = [], set()
+    todo = [tree.root_node]
+    while todo:
+        node = todo.pop()
+        if node.type == "ERROR" or node.is_missing:
+            errors.append((node.start_point, source[node.start_byte:node.end_byte][:60]))
+        if node.type == "command_name":
+            commands.add(source[node.start_byte:node.end_byte].decode())
+        todo.extend(node.children)
+    return errors, commands
+
+
+def test_export_script_parses_and_runs_only_read_only_exchange_cmdlets():
+    source = SCRIPT.read_bytes()
+    errors, commands = parse_powershell(source)
+    assert errors == []
+    exchange = commands - SCRIPT_COMMANDS
+    assert exchange and all(name.startswith("Get-") for name in exchange), exchange
+    # the parse would notice a broken script, and a cmdlet that writes
+    assert parse_powershell(source[: len(source) // 2])[0]
+    assert "Set-InboundConnector" in parse_powershell(source + b"\nSet-InboundConnector -Identity x\n")[1]
+
+
 def test_export_script_is_read_only_and_writes_atomically():
-    """pwsh is not installable from the registries this project reaches, so this reads the
-    script instead of parsing it: only Get-* Exchange cmdlets, loaded by -CommandName, every cmdlet
-    the checks need, a temporary file renamed over the export."""
+    """Only Get-* Exchange cmdlets, loaded by -CommandName, every cmdlet the checks need, a
+    temporary file renamed over the export."""
     text = SCRIPT.read_text(encoding="utf-8")
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     loaded = re.search(r"\$ReadCmdlets = @\((.*?)\)", code, re.S).group(1)
@@ -419,6 +456,7 @@ def test_export_script_writes_the_properties_the_fixtures_hold():
     code = SCRIPT.read_text(encoding="utf-8")
     shape = code.split("$Shape = [ordered] @{", 1)[1].split("\n}\n", 1)[0]
     blocks = dict(re.findall(r"'(Get-\w+)'\s*=\s*\[ordered\] @\{(.*?)\}", shape, re.S))
+    assert blocks and all(name in tenant.CMDLETS for name in blocks)  # `& $Name` runs only these
     fixture = raw("contoso")["cmdlets"]
     for cmdlet in ("Get-InboundConnector", "Get-OutboundConnector", "Get-DkimSigningConfig",
                    "Get-AcceptedDomain", "Get-TransportRule"):
