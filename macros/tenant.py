@@ -35,7 +35,7 @@ from pathlib import Path
 from . import catalogue as catalogue_mod
 from .config import ConfigError, DomainSpec
 from .model import FAIL, INFO, PASS, UNKNOWN, WARN, Check
-from .records import InvalidName, normalize_name
+from .records import InvalidName, is_hostname, normalize_name
 
 #: The tenant check ids of CONTRACT.md, in page order.
 TENANT_CHECK_IDS = ("efc", "connector-lockdown", "arc-sealer", "scl-bypass", "dkim-signing",
@@ -240,7 +240,9 @@ def from_data(data, path: str) -> Export:
             r.bad("exported_at", f"{exported_at[:40]!r} is not an ISO 8601 date and time")
     tenant = r.text(data, "tenant", "$") or ""
     stem = Path(path).stem.lower()
-    if tenant and tenant.lower().split(".", 1)[0] != stem:
+    if tenant and not is_hostname(tenant):
+        r.bad("tenant", f"{tenant[:60]!r} is not a domain name like {stem}.onmicrosoft.com")
+    elif tenant and tenant.lower().split(".", 1)[0] != stem:
         r.bad("tenant", f"{tenant[:60]!r} is not the tenant this file is named after ({stem}.json)")
     cmdlets = data.get("cmdlets")
     if not isinstance(cmdlets, dict):

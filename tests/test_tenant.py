@@ -341,6 +341,8 @@ def test_missing_cmdlets_are_named():
 @pytest.mark.parametrize("change, problem", [
     (lambda d: d.update(tenant="fabrikam.onmicrosoft.com"),
      "field 'tenant': 'fabrikam.onmicrosoft.com' is not the tenant this file is named after (contoso.json)"),
+    (lambda d: d.update(tenant="contoso.<script>"),
+     "field 'tenant': 'contoso.<script>' is not a domain name like contoso.onmicrosoft.com"),
     (lambda d: d.update(exported_at="2026-12-01T02:00:00"),
      "field 'exported_at': '2026-12-01T02:00:00' has no time zone"),
     (lambda d: d.pop("cmdlets"), "field 'cmdlets': missing"),
