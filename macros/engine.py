@@ -10,6 +10,7 @@ No MkDocs imports here: the CLI, the site and the tests share this engine.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -125,6 +126,7 @@ class DomainReport:
             "checked_at": self.checked_at,
             "checks": [c.to_dict() for c in self.checks],
             "records": [r.to_dict() for r in self.records],
+            "flapped": list(self.flapped),
             "tenant_export": self.tenant_export,
         }
 
@@ -160,31 +162,11 @@ class RunReport:
             "domains": [d.to_dict() for d in self.domains],
         }
 
-    def problems(self) -> list[str]:
-        """Why a nightly build should fail: drift, failed checks, or checks that could not run."""
-        lines: list[str] = []
-        if not self.domains:
-            lines.append("nothing checked: the domains file lists no domains")
-        if self.offline:
-            lines.append("checks could not run: MAILFLOW_OFFLINE=1 (records from the baseline, not live)")
-        elif not self.healthy:
-            lines.append(f"checks could not run: resolver unhealthy ({self.health_reason})")
-        for d in self.domains:
-            if self.healthy and not self.offline and d.records and all(r.status == UNKNOWN for r in d.records):
-                why = sorted({r.lookup_status for r in d.records})
-                lines.append(f"{d.spec.name}: checks could not run: no record set got a definite answer "
-                             f"({', '.join(why)}) although the resolver is healthy")
-            for r in d.drifted:
-                change = []
-                if r.added:
-                    change.append("added " + ", ".join(r.added))
-                if r.removed:
-                    change.append("removed " + ", ".join(r.removed))
-                lines.append(f"{d.spec.name}: {r.type} {r.name} drifted ({'; '.join(change)})")
-            for c in d.checks:
-                if c.status == FAIL:
-                    lines.append(f"{d.spec.name}: check {c.id} failed: {c.reason}")
-        return lines
+    def problems(self) -> list:
+        """Why a nightly build should fail, as typed findings (macros/nightly.py)."""
+        from . import nightly
+
+        return nightly.problems(self)
 
 
 # ---- the run -----------------------------------------------------------------------------------
@@ -276,6 +258,11 @@ def run(
         export = tenant_mod.export_for(spec, exports)
         checks = checks_mod.evaluate(spec, answers, spf_outcomes[spec.ascii], tree, export=export)
         rspecs, records = plans[spec.ascii]
+        conflict = drift_mod.rfc8020_conflict(
+            spec.fqdn, [answers.get(*k) for k in checks_mod.base_queries(spec)])
+        if conflict:  # answers that contradict each other: unknown, never fail or drift
+            checks = checks_mod.unknown_checks(spec, conflict, export)
+            records = drift_mod.all_unknown(records, drift_mod.INCONSISTENT)
         records = drift_mod.date_changes(spec.ascii, records, sightings, now)
         lookups = _domain_lookups(spec, answers, tree)
         reports.append(DomainReport(spec, checks, records, lookups, tree, SOURCE_LIVE, now,
@@ -311,7 +298,7 @@ def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_
         observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
         plans[spec.ascii] = (rspecs, drift_mod.plan(observed, baseline.records(spec.ascii)))
         for r, rep in zip(*plans[spec.ascii]):
-            if rep.status == DRIFTED:
+            if rep.status in drift_mod.LOOK_AGAIN:
                 confirm[resolver.key(*r.source)] = True
     flapped: dict[str, list[str]] = {}
     if not confirm:
@@ -321,10 +308,10 @@ def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_
     for spec in config.domains:
         rspecs, reports = plans[spec.ascii]
         observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
-        second = drift_mod.plan(observed, baseline.records(spec.ascii))
-        for first, again in zip(reports, second):
-            if first.status == DRIFTED and again.status != DRIFTED:
-                flapped.setdefault(spec.ascii, []).append(f"{first.type} {first.name}")
+        second, labels = drift_mod.second_look(
+            reports, drift_mod.plan(observed, baseline.records(spec.ascii)))
+        if labels:
+            flapped[spec.ascii] = labels
         plans[spec.ascii] = (rspecs, second)
     return plans, flapped
 
@@ -347,6 +334,15 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
     requests = {spec.ascii: spf_policy.requests(spec, answers) for spec in config.domains}
     evaluations = spf.settle([r for reqs in requests.values() for r in reqs], answers, lookup_many)
     outcomes = {spec.ascii: spf_policy.outcome(spec, answers, evaluations) for spec in config.domains}
+    # Pages show the tree for reading; where its counts could differ from evaluation's (the walk
+    # takes every branch), evaluation wins: the tree carries the evaluations' counts.
+    for spec in config.domains:
+        evs = outcomes[spec.ascii].all()
+        if evs and spec.ascii in trees:
+            trees[spec.ascii] = dataclasses.replace(
+                trees[spec.ascii], dns_terms=max(ev.dns_terms for ev in evs),
+                void_lookups=max(ev.void_lookups for ev in evs),
+                loop=any(ev.loop for ev in evs) or trees[spec.ascii].loop)
     return trees, outcomes
 
 
@@ -420,34 +416,5 @@ def _run_offline(config: Config, baseline: Baseline, now: str, exports=None) -> 
     return RunReport(now, offline_resolver.description, False, reason, True, baseline, reports)
 
 
-# ---- baseline ----------------------------------------------------------------------------------
-
-def baseline_data(report: RunReport, resolver: Resolver):
-    """What ``python -m macros baseline`` writes, or a list of reasons it must refuse.
-
-    Returns (domains, scenarios, lookups, refusals).
-    """
-    # Nothing was asked: that one reason, not a line per record set that would bury it.
-    if report.offline:
-        return {}, {}, [], ["offline mode asks no DNS; a baseline needs live lookups"]
-    if not report.healthy:
-        return {}, {}, [], [f"the resolver is unhealthy ({report.health_reason})"]
-    refusals: list[str] = []
-    domains, scenarios = {}, {}
-    for d in report.domains:
-        records = {}
-        for r in record_specs(d.spec):
-            o = observe(r, resolver.cached(*r.source))
-            if o.values is None:
-                refusals.append(f"{d.spec.name}: {r.type} {r.name}: no definite answer ({o.lookup_status})")
-                continue
-            records[(r.name, r.type)] = o.values
-        domains[d.spec.ascii] = records
-        scenarios[d.spec.ascii] = d.spec.scenario
-    # Incidental lookups (SPF includes, PTR, exp=, macro targets) are stored for offline mode but
-    # are no record sets: one that got no definite answer never blocks a baseline.
-    lookups = resolver.all_lookups()
-    return domains, scenarios, lookups, sorted(set(refusals))
-
-
-__all__ = ["run", "RunReport", "DomainReport", "record_specs", "observe", "baseline_data", "utc_now"]
+__all__ = ["run", "RunReport", "DomainReport", "record_specs", "observe", "utc_now", "check_domain",
+           "evaluate_spf"]

@@ -20,6 +20,7 @@ concurrently with at most ``max_in_flight`` queries on the wire.
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Protocol
@@ -36,13 +37,23 @@ import dns.resolver
 
 from .records import InvalidName, join_txt, normalize_name, rdata_value
 
-FOUND = "found"
-NXDOMAIN = "nxdomain"
-NODATA = "nodata"
-TIMEOUT = "timeout"
-SERVFAIL = "servfail"
-ERROR = "error"
-STATUSES = (FOUND, NXDOMAIN, NODATA, TIMEOUT, SERVFAIL, ERROR)
+class LookupStatus(enum.StrEnum):
+    """What one lookup gave (see the module docstring); the first three are definite answers."""
+
+    FOUND = "found"
+    NXDOMAIN = "nxdomain"
+    NODATA = "nodata"
+    TIMEOUT = "timeout"
+    SERVFAIL = "servfail"
+    ERROR = "error"
+
+
+FOUND = LookupStatus.FOUND
+NXDOMAIN = LookupStatus.NXDOMAIN
+NODATA = LookupStatus.NODATA
+TIMEOUT = LookupStatus.TIMEOUT
+SERVFAIL = LookupStatus.SERVFAIL
+ERROR = LookupStatus.ERROR
 DEFINITE = (FOUND, NXDOMAIN, NODATA)
 
 #: CNAME hops followed across responses before calling it a chain too long.

@@ -19,7 +19,8 @@ from mkdocs.utils import get_relative_url
 
 from . import baseline as baseline_mod
 from . import config as config_mod
-from . import engine, render, settings as settings_mod, tenant as tenant_mod
+from . import engine, feed, nightly, render, settings as settings_mod, tenant as tenant_mod
+from .errors import MailflowError
 from .model import SCENARIOS
 from .records import normalize_name
 
@@ -46,9 +47,9 @@ def load_state(conf) -> State:
         settings = settings_mod.from_mapping(values, base_dir)
         config = config_mod.load(settings.domains_file)
         baseline = baseline_mod.load(settings.baseline_file)
-        # a bad export is a ConfigError too (tenant.ExportError): the build stops before any page
+        # a bad export (errors.ExportError) stops the build before any page is written
         exports = tenant_mod.load_for(settings.tenants_dir, (d.tenant for d in config.domains))
-    except (settings_mod.SettingsError, config_mod.ConfigError, baseline_mod.BaselineError) as exc:
+    except MailflowError as exc:
         raise PluginError(str(exc)) from None
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
     run = engine.run(config, resolver, baseline, offline=settings.offline,
@@ -198,7 +199,7 @@ def define_env(env):
     @env.macro
     def drift_report() -> Markup:
         """Every record set that drifted from the baseline."""
-        return status_banners(STATE.run) + render.drift_list(STATE.run, _linker(env))
+        return status_banners(STATE.run) + nightly.drift_page(STATE.run, _linker(env))
 
     @env.macro
     def checks_banner() -> Markup:
@@ -250,8 +251,8 @@ def on_post_build(env):
         data["baseline"]["path"] = os.path.relpath(STATE.settings.baseline_file,
                                                    Path(env.conf["config_file_path"]).parent)
     baseline_mod.write_atomic(str(target), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    feed.write(run, site_dir, env.conf.get("site_url"))  # drift.xml, the Atom feed of drift
     if STATE.settings is not None and STATE.settings.fail_on_drift:
         problems = run.problems()
         if problems:
-            raise PluginError("MAILFLOW_FAIL_ON_DRIFT=1 and the site was written, but:\n  - "
-                              + "\n  - ".join(problems))
+            raise PluginError(nightly.failure_message(problems))

@@ -33,7 +33,8 @@ from datetime import datetime
 from pathlib import Path
 
 from . import catalogue as catalogue_mod
-from .config import ConfigError, DomainSpec
+from .config import DomainSpec
+from .errors import UNREADABLE, ExportError, Problem
 from .model import FAIL, INFO, PASS, UNKNOWN, WARN, Check
 from .records import InvalidName, is_hostname, normalize_name
 
@@ -55,12 +56,6 @@ M365_SMTP_RANGES = tuple(ipaddress.ip_network(n) for n in (
 CMDLETS = ("Get-InboundConnector", "Get-OutboundConnector", "Get-ArcConfig",
            "Get-DkimSigningConfig", "Get-AcceptedDomain", "Get-TransportRule")
 SINGLE = ("Get-ArcConfig", "Get-OrganizationConfig")  # one object (or a one-element array)
-
-
-class ExportError(ConfigError):
-    """A bad export: one message naming the file and every bad field (exit 2, PluginError).
-
-    A ConfigError, so the site and the CLI report it as the bad input it is."""
 
 
 # ---- the export, typed -------------------------------------------------------------------------
@@ -133,10 +128,10 @@ class _Reader:
     """Typed field access that records a problem (with the field's path) instead of raising."""
 
     def __init__(self):
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
     def bad(self, where: str, what: str) -> None:
-        self.problems.append(f"field '{where}': {what}")
+        self.problems.append(Problem(f"field '{where}': {what}", field=where))
 
     def field(self, obj: dict, key: str, where: str):
         """The value, or None (and a problem) when the property is missing."""
@@ -313,14 +308,14 @@ def load(path: str | os.PathLike) -> Export:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")  # PowerShell 5 writes a BOM
     except (OSError, UnicodeDecodeError) as exc:
-        raise ExportError(path, [f"cannot be read: {exc}"]) from None
+        raise ExportError(path, [Problem(f"cannot be read: {exc}", kind=UNREADABLE)]) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated")
         hint = " (the file ends early: truncated?)" if ends_early else ""
-        raise ExportError(path, [f"line {exc.lineno}, column {exc.colno}: not valid JSON "
-                                 f"({exc.msg}){hint}"]) from None
+        raise ExportError(path, [Problem(f"line {exc.lineno}, column {exc.colno}: not valid JSON "
+                                         f"({exc.msg}){hint}", kind=UNREADABLE)]) from None
     return from_data(data, path)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from macros import checks, config, model, tenant
+from macros import checks, config, errors, model, tenant
 from macros.model import FAIL, INFO, PASS, UNKNOWN, WARN
 from macros.resolve import Lookup
 from tests.support.sites import build, cli, make_project
@@ -317,14 +317,16 @@ def test_wrong_types_name_the_file_and_every_field():
         "field 'cmdlets.Get-TransportRule[0].SetSCL': expected a whole number or null, got the string '-1'",
     ):
         assert expected in text, text
-    assert isinstance(info.value, config.ConfigError)  # the site and the CLI treat it as bad input
+    assert isinstance(info.value, errors.ExportError) and info.value.exit_code == 2  # bad input
+    assert "cmdlets.Get-InboundConnector[0].Enabled" in {p.field for p in info.value.problems}
 
 
 def test_truncated_json_says_where_and_that_it_ends_early():
     with pytest.raises(tenant.ExportError) as info:
         tenant.load(FIXTURES / "broken-truncated.json")
-    assert re.search(r"broken-truncated\.json: 1 problem\(s\):\n  - line \d+, column \d+: not valid "
+    assert re.search(r"broken-truncated\.json: line \d+, column \d+: not valid "
                      r"JSON \(.*\) \(the file ends early: truncated\?\)$", str(info.value)), str(info.value)
+    assert info.value.kinds == {errors.UNREADABLE}
 
 
 def test_missing_cmdlets_are_named():
@@ -360,10 +362,10 @@ def test_bad_fields(change, problem):
 
 def test_not_an_object_and_not_utf8(tmp_path):
     (tmp_path / "a.json").write_text("[1, 2]", encoding="utf-8")
-    with pytest.raises(tenant.ExportError, match=r"a\.json: 1 problem\(s\):\n  - the top level must be an object"):
+    with pytest.raises(tenant.ExportError, match=r"a\.json: the top level must be an object"):
         tenant.load(tmp_path / "a.json")
     (tmp_path / "b.json").write_bytes(b"\xff\xfe{")
-    with pytest.raises(tenant.ExportError, match=r"b\.json: 1 problem\(s\):\n  - cannot be read"):
+    with pytest.raises(tenant.ExportError, match=r"b\.json: cannot be read"):
         tenant.load(tmp_path / "b.json")
 
 
@@ -570,7 +572,7 @@ def test_cli_check_json_and_a_broken_export(bind_server, tmp_path):
     result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("error: ") and "tenants/fabrikam.json: 1 problem(s):" in result.stderr
+    assert result.stderr.startswith("error: ") and "tenants/fabrikam.json: line 1, column" in result.stderr
     assert "truncated?" in result.stderr and "Traceback" not in result.stderr
 
     other = dict(MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_TENANTS=str(tmp_path / "elsewhere"))

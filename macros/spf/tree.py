@@ -11,16 +11,30 @@ one evaluation may (section 4.6.4).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
 from ..records import InvalidName, normalize_name, txt_text
+from ..resolve import NODATA, NXDOMAIN, Lookup
 from .record import MAX_DNS_TERMS, MAX_MX, MAX_VOID_LOOKUPS, Term, is_spf, parse, select
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..resolve import Answers, Lookup
+    from ..resolve import Answers
 
 Key = tuple[str, str]
+
+
+class NodeStatus(enum.StrEnum):
+    """One policy of the tree, as a reader sees it."""
+
+    OK = "ok"                # a record, parsed without errors
+    NONE = "none"            # no SPF record at the name
+    MULTIPLE = "multiple"    # more than one v=spf1 record (RFC 7208 section 4.5)
+    PERMERROR = "permerror"  # a syntax error
+    TEMPERROR = "temperror"  # the TXT lookup got no definite answer
+    LOOP = "loop"            # the name is already being evaluated above
+    PENDING = "pending"      # not looked up yet (the engine's next wave asks)
 
 
 def _bare(domain: str) -> str:
@@ -79,7 +93,7 @@ class Tree:
 
 def _is_void(lookup: "Lookup") -> bool:
     """RFC 7208 section 4.6.4: an answer with no records, or NXDOMAIN."""
-    return lookup.status in ("nxdomain", "nodata")
+    return lookup.status in (NXDOMAIN, NODATA)
 
 
 def _policy_records(lookup: "Lookup") -> list[tuple[str, bool]]:
@@ -117,7 +131,6 @@ class _Walk:
         try:
             normalize_name(name)
         except InvalidName as exc:
-            from ..resolve import NXDOMAIN, Lookup
             return Lookup(name, rdtype, NXDOMAIN, reason=f"malformed name: {exc}")
         try:
             result = self.get(name, rdtype)
@@ -153,13 +166,13 @@ class _Walk:
             self.loop = True
             path = " -> ".join(stack + (domain,))
             self.errors.append(f"include loop: {path} (RFC 7208 section 4.6.4)")
-            return Node(domain, via, None, "loop", f"loop: {path}", 0, ())
+            return Node(domain, via, None, NodeStatus.LOOP, f"loop: {path}", 0, ())
         found = self.ask(domain, "TXT")
         if found is None and (domain, "TXT") in self.pending:
-            return Node(domain, via, None, "pending", "TXT lookup not made yet", 0, ())
+            return Node(domain, via, None, NodeStatus.PENDING, "TXT lookup not made yet", 0, ())
         if found is None or not found.definite:
             why = found.describe() if found is not None else "the lookup failed"
-            return Node(domain, via, None, "temperror", f"TXT lookup: {why}", 0, ())
+            return Node(domain, via, None, NodeStatus.TEMPERROR, f"TXT lookup: {why}", 0, ())
         if _is_void(found):
             if via != "root":
                 self.void += 1
@@ -170,7 +183,7 @@ class _Walk:
         if len(records) > 1:
             reason = f"{len(records)} v=spf1 records (RFC 7208 section 4.5: permerror)"
             self.errors.append(f"{domain}: {reason}")
-            return Node(domain, via, records[0][0], "multiple", reason, 0, ())
+            return Node(domain, via, records[0][0], NodeStatus.MULTIPLE, reason, 0, ())
         text, is_ascii = records[0]
         record = parse(text)
         errors = list(record.errors)
@@ -178,7 +191,7 @@ class _Walk:
             errors.insert(0, "the record contains non-ASCII bytes (RFC 7208 section 3.1)")
         if errors:
             self.errors.extend(f"{domain}: {e}" for e in errors)
-            return Node(domain, via, text, "permerror", errors[0], record.dns_terms, ())
+            return Node(domain, via, text, NodeStatus.PERMERROR, errors[0], record.dns_terms, ())
         children = []
         notes = []
         skipped = [t for t in record.terms if t.queries_dns and t.kind == "mechanism"
@@ -202,17 +215,17 @@ class _Walk:
                 if kind == "include":
                     child = replace(child, qualifier=term.qualifier or "+")
                 children.append(child)
-                if child.status == "none":
+                if child.status == NodeStatus.NONE:
                     self._target_without_policy(domain, term, child)
             elif term.name in ("a", "mx", "exists"):
                 self._address_term(domain, term)
         status_reason = f"{record.dns_terms} DNS-querying term(s)"
         if notes:
             status_reason += "; " + "; ".join(notes)
-        return Node(domain, via, text, "ok", status_reason, record.dns_terms, tuple(children))
+        return Node(domain, via, text, NodeStatus.OK, status_reason, record.dns_terms, tuple(children))
 
     def _no_policy(self, domain: str, via: str, why: str) -> Node:
-        return Node(domain, via, None, "none", why, 0, ())
+        return Node(domain, via, None, NodeStatus.NONE, why, 0, ())
 
     def _target_without_policy(self, domain: str, term: Term, child: Node) -> None:
         """RFC 7208 sections 5.2 (include) and 6.1 (redirect): a target without an SPF
@@ -272,9 +285,9 @@ def analyze(domain: str, answers) -> Tree:
         errors.append(f"{walk.void} void lookups, more than {MAX_VOID_LOOKUPS} "
                       "(RFC 7208 section 4.6.4: permerror)")
     extra = walk.failure
-    if root.status == "none":
+    if root.status == NodeStatus.NONE:
         reason = f"no SPF record at {name}: {root.reason}"
-    elif root.status == "temperror" or walk.unknown:
+    elif root.status == NodeStatus.TEMPERROR or walk.unknown:
         reason = "some lookups got no definite answer" + (f" ({extra})" if extra else "")
     elif walk.pending:
         reason = f"{len(walk.pending)} lookup(s) not made yet"
