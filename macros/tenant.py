@@ -56,6 +56,8 @@ M365_SMTP_RANGES = tuple(ipaddress.ip_network(n) for n in (
 CMDLETS = ("Get-InboundConnector", "Get-OutboundConnector", "Get-ArcConfig",
            "Get-DkimSigningConfig", "Get-AcceptedDomain", "Get-TransportRule")
 SINGLE = ("Get-ArcConfig", "Get-OrganizationConfig")  # one object (or a one-element array)
+#: An export of a large tenant is some hundred kilobytes; anything far larger is not one.
+MAX_BYTES = 20 * 2**20
 
 
 # ---- the export, typed -------------------------------------------------------------------------
@@ -136,7 +138,7 @@ class _Reader:
     def field(self, obj: dict, key: str, where: str):
         """The value, or None (and a problem) when the property is missing."""
         if key not in obj:
-            self.bad(f"{where}.{key}", "missing")
+            self.bad(_at(where, key), "missing")
         return obj.get(key)
 
     def text(self, obj, key, where, nullable=False) -> str | None:
@@ -144,7 +146,7 @@ class _Reader:
         if key not in obj or (value is None and nullable):
             return None
         if not isinstance(value, str):
-            self.bad(f"{where}.{key}", f"expected a string{' or null' if nullable else ''}, "
+            self.bad(_at(where, key), f"expected a string{' or null' if nullable else ''}, "
                      f"got {_kind(value)}")
             return None
         return value
@@ -152,7 +154,7 @@ class _Reader:
     def flag(self, obj, key, where) -> bool:
         value = self.field(obj, key, where)
         if key in obj and not isinstance(value, bool):
-            self.bad(f"{where}.{key}", f"expected true or false, got {_kind(value)}")
+            self.bad(_at(where, key), f"expected true or false, got {_kind(value)}")
         return value is True
 
     def strings(self, obj, key, where) -> tuple[str, ...]:
@@ -161,9 +163,14 @@ class _Reader:
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.bad(f"{where}.{key}", f"expected an array of strings, got {_kind(value)}")
+            self.bad(_at(where, key), f"expected an array of strings, got {_kind(value)}")
             return ()
         return tuple(value)
+
+
+def _at(where: str, key: str) -> str:
+    """A field's path: ``cmdlets.Get-ArcConfig.ArcTrustedSealers``; top-level keys alone."""
+    return key if where == "$" else f"{where}.{key}"
 
 
 def _kind(value) -> str:
@@ -306,11 +313,16 @@ def load(path: str | os.PathLike) -> Export:
     """Read and validate one export file. Raises :class:`ExportError`, never a traceback."""
     path = str(path)
     try:
+        if Path(path).stat().st_size > MAX_BYTES:
+            raise ExportError(path, [Problem(f"larger than {MAX_BYTES // 2**20} MiB: not an export",
+                                             kind=UNREADABLE)])
         text = Path(path).read_text(encoding="utf-8-sig")  # PowerShell 5 writes a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise ExportError(path, [Problem(f"cannot be read: {exc}", kind=UNREADABLE)]) from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ExportError(path, [Problem("not valid JSON (nested too deeply)", kind=UNREADABLE)]) from None
     except json.JSONDecodeError as exc:
         ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated")
         hint = " (the file ends early: truncated?)" if ends_early else ""

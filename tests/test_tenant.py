@@ -369,6 +369,21 @@ def test_not_an_object_and_not_utf8(tmp_path):
         tenant.load(tmp_path / "b.json")
 
 
+def test_hostile_files_give_one_message_not_a_traceback(tmp_path):
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(tenant.ExportError, match=r"deep\.json: not valid JSON \(nested too deeply\)"):
+        tenant.load(tmp_path / "deep.json")
+    with open(tmp_path / "huge.json", "wb") as f:
+        f.truncate(tenant.MAX_BYTES + 1)
+    with pytest.raises(tenant.ExportError, match=r"huge\.json: larger than 20 MiB"):
+        tenant.load(tmp_path / "huge.json")
+    missing = copy.deepcopy(raw("contoso"))
+    del missing["exported_at"]
+    with pytest.raises(tenant.ExportError) as info:
+        tenant.from_data(missing, "contoso.json")
+    assert info.value.problems == ["field 'exported_at': missing"]
+
+
 def test_a_byte_order_mark_is_accepted(tmp_path):
     (tmp_path / "contoso.json").write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "contoso.json").read_bytes())
     assert tenant.load(tmp_path / "contoso.json").tenant == "contoso.onmicrosoft.com"
