@@ -24,6 +24,10 @@ class Service:
     docs: str
     unconfirmed: tuple[str, ...] = ()   # patterns/includes not confirmed from the vendor's docs
     note: str = ""
+    #: the domain in the d= tag of the service's ARC-Seal headers (tenant check arc-sealer)
+    arc_sealer: str | None = None
+    #: glob patterns of the hosts Exchange Online relays outbound mail to (outbound-route)
+    smart_hosts: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -51,6 +55,8 @@ def _service(key, entry) -> Service:
         docs=entry.get("docs", ""),
         unconfirmed=tuple(entry.get("unconfirmed", []) or []),
         note=entry.get("note", ""),
+        arc_sealer=(entry.get("arc_sealer") or None),
+        smart_hosts=tuple(p.lower().rstrip(".") for p in entry.get("smart_hosts", []) or []),
     )
 
 

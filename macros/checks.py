@@ -21,6 +21,7 @@ from . import mtasts
 from . import mx as mx_mod
 from . import spf
 from . import tlsrpt
+from . import tenant as tenant_mod
 from .config import DomainSpec
 from .model import CHECK_IDS, FAIL, INFO, PASS, UNKNOWN, WARN, Check
 from .resolve import ERROR, NODATA, NXDOMAIN, TIMEOUT, SERVFAIL, Answers, Lookup
@@ -79,12 +80,14 @@ def base_queries(spec: DomainSpec) -> list[tuple[str, str]]:
 
 
 def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcome",
-             spf_tree: "spf.Tree | None" = None) -> list[Check]:
+             spf_tree: "spf.Tree | None" = None,
+             export: "tenant_mod.Export | None" = None) -> list[Check]:
     """All checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order, from answers only.
 
     ``answers`` is a read-only mapping of lookups (the engine resolved every one the checks
     read); ``spf_outcome`` the evaluations of :mod:`macros.spf.policy`. A lookup missing from
-    ``answers`` reads as an error (unknown), never as an absent record.
+    ``answers`` reads as an error (unknown), never as an absent record. ``export``: the tenant's
+    Exchange Online export for the tenant checks (:mod:`macros.tenant`), None without one.
     """
     def get(name: str, rdtype: str) -> Lookup:
         found = answers.get(name, rdtype)
@@ -106,16 +109,21 @@ def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcom
         autodiscover(spec, ad_l),
         mta_sts(spec, std.sts_txt, std.policy, mx_l),
         tls_rpt(spec, std.tlsrpt_txt, std.sts_txt),
+        # the tenant checks, from the tenant's export (``info`` without one)
+        *tenant_mod.evaluate(spec, export, sel1_l, sel2_l),
     ]
     assert tuple(c.id for c in checks) == CHECK_IDS
     return checks
 
 
-def unknown_checks(spec: DomainSpec, reason: str) -> list[Check]:
-    """All checks as ``unknown`` (resolver unhealthy, or offline without a baseline)."""
+def unknown_checks(spec: DomainSpec, reason: str,
+                   export: "tenant_mod.Export | None" = None) -> list[Check]:
+    """Every check as ``unknown`` (resolver unhealthy, or offline without a baseline); tenant
+    checks without an export, or that do not apply, stay ``info``."""
     return [Check(check_id, UNKNOWN, reason, _expected(spec, check_id), "not checked",
                   _default_fix(spec, check_id))
-            for check_id in CHECK_IDS]
+            for check_id in CHECK_IDS if check_id not in tenant_mod.TENANT_CHECK_IDS
+            ] + tenant_mod.unknown_checks(spec, export, reason)
 
 
 # ---- what each check expects (also shown when it could not run) -----------------------------

@@ -15,7 +15,7 @@ import sys
 from . import acceptance
 from . import baseline as baseline_mod
 from . import config as config_mod
-from . import engine, nightly, settings as settings_mod
+from . import engine, nightly, settings as settings_mod, tenant as tenant_mod
 from .errors import MISSING_FILE, MailflowError
 from .model import SEVERITY
 from .records import visible
@@ -144,9 +144,10 @@ def _select(args, settings) -> config_mod.Config:
 def cmd_check(args, settings) -> int:
     config = _select(args, settings)
     baseline = baseline_mod.load(settings.baseline_file)
+    exports = tenant_mod.load_for(settings.tenants_dir, (d.tenant for d in config.domains))
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
     run = engine.run(config, resolver, baseline, offline=settings.offline, ca_bundle=settings.ca_bundle,
-                     confirm_delay=config.confirm_delay)
+                     confirm_delay=config.confirm_delay, exports=exports)
     if args.json:
         print(terminal_json([d.to_dict() for d in run.domains]))
     else:
@@ -184,6 +185,9 @@ def print_table(run: engine.RunReport) -> None:
     for d in run.domains:
         print()
         print(f"{_clean(d.spec.name)}  [{d.spec.scenario}]  {d.status.upper()}")
+        if d.tenant_export:  # the export the tenant checks read (its text is untrusted)
+            t = d.tenant_export
+            print(f"  tenant export: {_clean(t['tenant'])} taken {_clean(t['exported_at'])} ({_clean(t['file'])})")
         width = max(len(c.id) for c in d.checks) if d.checks else 10
         for c in sorted(d.checks, key=lambda c: SEVERITY.get(c.status, 1)):
             print(f"  {c.status.upper():8} {c.id:{width}}  {_clean(c.reason)}")

@@ -21,6 +21,7 @@ from . import checks as checks_mod
 from . import drift as drift_mod
 from . import mtasts
 from . import spf
+from . import tenant as tenant_mod
 from .spf import policy as spf_policy
 from .baseline import Baseline
 from .config import Config, DomainSpec
@@ -111,6 +112,8 @@ class DomainReport:
     source: str
     checked_at: str
     flapped: list[str] = field(default_factory=list)
+    #: the tenant's export behind the tenant checks: tenant, exported_at, file; None without one
+    tenant_export: dict | None = None
 
     @property
     def status(self) -> str:
@@ -132,6 +135,7 @@ class DomainReport:
             "checks": [c.to_dict() for c in self.checks],
             "records": [r.to_dict() for r in self.records],
             "flapped": list(self.flapped),
+            "tenant_export": self.tenant_export,
         }
 
 
@@ -229,6 +233,7 @@ def run(
     previous: dict | None = None,
     sleep=time.sleep,
     ca_bundle: str | None = None,
+    exports: "dict[str, tenant_mod.Export] | None" = None,
 ) -> RunReport:
     """Check every domain of ``config``; see the module docstring.
 
@@ -237,15 +242,17 @@ def run(
     ``previous``: the last ``drift.json``, if any, to date changes that were already drifted then.
     ``ca_bundle``: MAILFLOW_CA_BUNDLE for the MTA-STS policy fetches (None: read from the
     environment; unset there: the system trust store).
+    ``exports``: the tenants' Exchange Online exports by tenant name (:func:`tenant.load_for`),
+    read once by the caller; a domain whose tenant has none gets ``info`` tenant checks.
     """
     started = time.monotonic()
     now = utc_now()
     if offline or resolver is None:
-        return _run_offline(config, baseline, now)
+        return _run_offline(config, baseline, now, exports)
 
     healthy, reason = _health(config, resolver)
     if not healthy:
-        reports = [_unhealthy_report(spec, baseline, reason, now) for spec in config.domains]
+        reports = [_unhealthy_report(spec, baseline, reason, now, exports) for spec in config.domains]
         return RunReport(now, resolver.description, False, reason, False, baseline, reports,
                          lookup_seconds=time.monotonic() - started,
                          queries=resolver.stats.queries)
@@ -261,17 +268,19 @@ def run(
     answers = resolver.answers
     for spec in config.domains:
         tree = trees[spec.ascii]
-        checks = checks_mod.evaluate(spec, answers, spf_outcomes[spec.ascii], tree)
+        export = tenant_mod.export_for(spec, exports)
+        checks = checks_mod.evaluate(spec, answers, spf_outcomes[spec.ascii], tree, export=export)
         rspecs, records = plans[spec.ascii]
         conflict = drift_mod.rfc8020_conflict(
             spec.fqdn, [answers.get(*k) for k in checks_mod.base_queries(spec)])
         if conflict:  # answers that contradict each other: unknown, never fail or drift
-            checks = checks_mod.unknown_checks(spec, conflict)
+            checks = checks_mod.unknown_checks(spec, conflict, export)
             records = drift_mod.all_unknown(records, drift_mod.INCONSISTENT)
         records = drift_mod.date_changes(spec.ascii, records, sightings, now)
         lookups = _domain_lookups(spec, answers, tree)
         reports.append(DomainReport(spec, checks, records, lookups, tree, SOURCE_LIVE, now,
-                                    flapped=flapped.get(spec.ascii, [])))
+                                    flapped=flapped.get(spec.ascii, []),
+                                    tenant_export=export.summary() if export else None))
     return RunReport(now, resolver.description, True, reason, False, baseline, reports,
                      lookup_seconds=time.monotonic() - started,
                      queries=resolver.stats.queries)
@@ -436,7 +445,7 @@ def _domain_lookups(spec: DomainSpec, answers, tree) -> list[Lookup]:
 
 
 def _not_live(spec: DomainSpec, baseline: Baseline, checks: list[Check], tree, why: str,
-              now: str) -> DomainReport:
+              now: str, export=None) -> DomainReport:
     """A domain nothing was asked about: every record set unknown, beside its baseline values,
     and the lookups the baseline holds."""
     base = baseline.records(spec.ascii)
@@ -444,27 +453,32 @@ def _not_live(spec: DomainSpec, baseline: Baseline, checks: list[Check], tree, w
                for r in record_specs(spec)]
     lookups = _domain_lookups(spec, BaselineResolver(baseline).stored, None)
     source = SOURCE_BASELINE if base is not None else SOURCE_NONE
-    return DomainReport(spec, checks, records, lookups, tree, source, now)
+    return DomainReport(spec, checks, records, lookups, tree, source, now,
+                        tenant_export=export.summary() if export else None)
 
 
-def _unhealthy_report(spec: DomainSpec, baseline: Baseline, reason: str, now: str) -> DomainReport:
-    checks = checks_mod.unknown_checks(spec, f"checks could not run: {reason}")
-    return _not_live(spec, baseline, checks, None, "not asked", now)
+def _unhealthy_report(spec: DomainSpec, baseline: Baseline, reason: str, now: str,
+                      exports=None) -> DomainReport:
+    export = tenant_mod.export_for(spec, exports)
+    checks = checks_mod.unknown_checks(spec, f"checks could not run: {reason}", export)
+    return _not_live(spec, baseline, checks, None, "not asked", now, export)
 
 
-def _run_offline(config: Config, baseline: Baseline, now: str) -> RunReport:
+def _run_offline(config: Config, baseline: Baseline, now: str, exports=None) -> RunReport:
     offline_resolver = BaselineResolver(baseline)
     reports = []
     for spec in config.domains:
+        export = tenant_mod.export_for(spec, exports)
         if baseline.records(spec.ascii) is None:
             checks = checks_mod.unknown_checks(
-                spec, "offline and no baseline for this domain yet: no records are known")
+                spec, "offline and no baseline for this domain yet: no records are known", export)
             tree = None
         else:
             trees, outcomes = _resolve_spf(Config(config.path, (spec,)), offline_resolver)
             tree = trees[spec.ascii]
-            checks = checks_mod.evaluate(spec, offline_resolver.answers, outcomes[spec.ascii], tree)
-        reports.append(_not_live(spec, baseline, checks, tree, "offline", now))
+            checks = checks_mod.evaluate(spec, offline_resolver.answers, outcomes[spec.ascii], tree,
+                                         export=export)
+        reports.append(_not_live(spec, baseline, checks, tree, "offline", now, export))
     reason = "offline: no DNS asked"
     return RunReport(now, offline_resolver.description, False, reason, True, baseline, reports)
 

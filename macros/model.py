@@ -47,6 +47,14 @@ CHECK_IDS = (
     "autodiscover",
     "mta-sts",
     "tls-rpt",
+    # tenant configuration checks (macros/tenant.py), from Exchange Online exports
+    "efc",
+    "connector-lockdown",
+    "arc-sealer",
+    "scl-bypass",
+    "dkim-signing",
+    "accepted-domain",
+    "outbound-route",
 )
 
 SCENARIOS = ("exchange-online", "third-party-filter", "hybrid-third-party")

@@ -185,6 +185,20 @@ def banner(kind: str, message: str) -> Markup:
                }.get(kind, "Note.")), "mf-banner-block", dns=False)
 
 
+def tenant_export_line(export: dict | None) -> Markup:
+    """Where the tenant checks come from: the export's tenant and date (untrusted text), or
+    that there is none."""
+    if not export:
+        what = Markup("Tenant checks: no Exchange Online export for this tenant, so they are "
+                      "<em>info</em>. See <em>Tenant export</em> in the reference.")
+    else:
+        what = Markup("Tenant checks from the Exchange Online export of <code>{t}</code> taken "
+                      "<time>{at}</time> (<code>{f}</code>).").format(
+            t=text(export.get("tenant")), at=text(export.get("exported_at")), f=text(export.get("file")))
+    return block(Markup('<p class="mf-meta mf-tenant-export">{}</p>').format(what),
+                 "mf-meta-block", dns=bool(export))
+
+
 def meta_line(checked_at: str, resolver: str, source: str, baseline_written: str | None) -> Markup:
     if source == "live":
         what = Markup("Checked live at <time>{t}</time> via <code>{r}</code>.").format(t=checked_at, r=text(resolver))

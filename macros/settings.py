@@ -27,6 +27,7 @@ class Settings:
     #: MAILFLOW_CA_BUNDLE: PEM file of the CAs MTA-STS policy hosts are verified against
     #: (None: the system trust store)
     ca_bundle: str | None = None
+    tenants_dir: str = "tenants"  # MAILFLOW_TENANTS: Exchange Online exports (macros/tenant.py)
 
 
 def _flag(name: str, value) -> bool:
@@ -78,6 +79,7 @@ def from_mapping(values: dict, base_dir: str | os.PathLike = ".") -> Settings:
         offline=_flag("MAILFLOW_OFFLINE", values.get("MAILFLOW_OFFLINE", "0")),
         fail_on_drift=_flag("MAILFLOW_FAIL_ON_DRIFT", values.get("MAILFLOW_FAIL_ON_DRIFT", "0")),
         ca_bundle=_ca_bundle(values.get("MAILFLOW_CA_BUNDLE"), base_dir),
+        tenants_dir=path("MAILFLOW_TENANTS", "tenants"),
     )
 
 

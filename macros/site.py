@@ -19,7 +19,7 @@ from mkdocs.utils import get_relative_url
 
 from . import baseline as baseline_mod
 from . import config as config_mod
-from . import engine, feed, nightly, render, settings as settings_mod
+from . import engine, feed, nightly, render, settings as settings_mod, tenant as tenant_mod
 from .errors import MailflowError
 from .model import SCENARIOS
 from .records import normalize_name
@@ -47,11 +47,14 @@ def load_state(conf) -> State:
         settings = settings_mod.from_mapping(values, base_dir)
         config = config_mod.load(settings.domains_file)
         baseline = baseline_mod.load(settings.baseline_file)
+        # a bad export (errors.ExportError) stops the build before any page is written
+        exports = tenant_mod.load_for(settings.tenants_dir, (d.tenant for d in config.domains))
     except MailflowError as exc:
         raise PluginError(str(exc)) from None
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
     run = engine.run(config, resolver, baseline, offline=settings.offline, ca_bundle=settings.ca_bundle,
-                     confirm_delay=config.confirm_delay, previous=_previous_report(conf))
+                     confirm_delay=config.confirm_delay, previous=_previous_report(conf),
+                     exports=exports)
     summary = run.summary()
     if run.offline:
         log.info("offline: %d domain(s) rendered from %s", summary["domains"], baseline.path)
@@ -136,6 +139,7 @@ def domain_page_markdown(env, name: str) -> str:
         + (f" &nbsp; **Filter:** {render.text(spec.filter_name)}" if spec.third_party else ""),
         "",
         "## Checks",
+        render.tenant_export_line(report.tenant_export),
         render.checks_table(report.checks, link),
         "## Record sets and drift",
         "Compared with the last accepted baseline; a difference is looked up twice before it counts.",
@@ -160,7 +164,8 @@ def define_env(env):
     def domain_checks(name: str) -> Markup:
         """The verdict table of one domain."""
         report = _domain(name)
-        return status_banners(STATE.run, report) + render.checks_table(report.checks, _linker(env))
+        return (status_banners(STATE.run, report) + render.tenant_export_line(report.tenant_export)
+                + render.checks_table(report.checks, _linker(env)))
 
     @env.macro
     def record_set(name: str, rdtype: str = "MX", owner: str | None = None) -> Markup:

@@ -10,7 +10,7 @@ from macros.records import normalize_name
 
 REQUIRED = {"hornetsecurity", "mimecast", "proofpoint", "barracuda", "sophos", "symantec",
             "cisco", "trendmicro"}
-FIELDS = {"name", "mx", "spf_include", "docs", "unconfirmed", "note"}
+FIELDS = {"name", "mx", "spf_include", "docs", "unconfirmed", "note", "arc_sealer", "smart_hosts"}
 
 #: Real-shaped inbound hosts of each service: each must match its own service and no other.
 SAMPLE_HOSTS = {
@@ -56,7 +56,8 @@ def test_entry_fields(key):
 @pytest.mark.parametrize("key", sorted(RAW))
 def test_unconfirmed_names_only_listed_values(key):
     service = catalogue.get(key)
-    listed = set(service.mx_patterns) | set(service.spf_include)
+    listed = (set(service.mx_patterns) | set(service.spf_include) | set(service.smart_hosts)
+              | {service.arc_sealer})
     assert set(service.unconfirmed) <= listed, set(service.unconfirmed) - listed
 
 

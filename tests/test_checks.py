@@ -12,6 +12,7 @@ import pytest
 
 from macros import checks, config, engine, model
 from macros.model import FAIL, INFO, PASS, UNKNOWN, WARN
+from macros.tenant import TENANT_CHECK_IDS
 from macros.resolve import Resolver
 from tests.support.bind import BindError
 
@@ -20,6 +21,8 @@ EXO = "exchange-online"
 HYBRID = "hybrid-third-party"
 ONPREM = "198.51.100.25"        # the on-premises server of the hybrid zones
 HORNET_IP = "94.100.132.8"      # inside spf.hornetsecurity.com's ip4:94.100.128.0/20
+#: the DNS checks; the tenant checks (info here: no export) are tested in tests/test_tenant.py
+DNS_IDS = tuple(cid for cid in model.CHECK_IDS if cid not in TENANT_CHECK_IDS)
 
 
 def make_spec(name, scenario=TP, **fields):
@@ -42,7 +45,8 @@ def run(resolver, name, scenario=TP, **fields) -> dict[str, model.Check]:
         assert check.reason and "\n" not in check.reason
         assert check.expected and isinstance(check.observed, str) and check.fix
         assert not check.fix.startswith("/") and "#" in check.fix
-    return {c.id: c for c in result}
+    assert {c.status for c in result if c.id in TENANT_CHECK_IDS} == {INFO}  # no export
+    return {c.id: c for c in result if c.id in DNS_IDS}
 
 
 # (domain, scenario, extra domains.yml fields, check id, status, words in the reason, fix or None)
@@ -254,7 +258,7 @@ def test_cases_cover_every_verdict_of_the_contract():
 
     covered = {(c[3], c[4]) for c in CASES} | {(c.check, c.status) for c in MTA_STS_CASES}
     wanted = {(cid, s) for cid, statuses in CONTRACT.items() for s in statuses | {UNKNOWN}}
-    assert set(CONTRACT) == set(model.CHECK_IDS)
+    assert set(CONTRACT) == set(DNS_IDS)
     assert wanted <= covered, sorted(wanted - covered)
 
 
@@ -268,7 +272,7 @@ def test_cases_cover_every_verdict_of_the_contract():
 ])
 def test_scenarios_done_right_pass_everything(resolver, domain, scenario, fields):
     result = run(resolver, domain, scenario, **fields)
-    wanted = dict.fromkeys(model.CHECK_IDS, PASS)
+    wanted = dict.fromkeys(DNS_IDS, PASS)
     if not any(fields.get(k) for k in ("onprem_ips", "filter_ips", "senders")):
         wanted["spf-senders"] = INFO  # nothing to test is no pass
     # MTA-STS and TLS-RPT are optional: info when not published
@@ -323,7 +327,7 @@ def test_txt_answer_too_large_for_udp(bind_server, resolver):
 def test_a_failing_zone_gives_unknown_never_fail(resolver):
     result = run(resolver, "servfail.example", TP, senders=["192.0.2.99"])
     assert FAIL not in {c.status for c in result.values()}
-    assert {cid for cid, c in result.items() if c.status == UNKNOWN} == set(model.CHECK_IDS) - {"exo-host"}
+    assert {cid for cid, c in result.items() if c.status == UNKNOWN} == set(DNS_IDS) - {"exo-host"}
 
 
 def test_partial_failure_only_touches_its_check(resolver):
@@ -353,7 +357,7 @@ def test_unresponsive_resolver_makes_every_check_unknown():
         result = engine.check_domain(make_spec("contoso.example", senders=["192.0.2.1"]), quiet)
     finally:
         silent.close()
-    assert {c.status for c in result} == {UNKNOWN}
+    assert {c.status for c in result if c.id in DNS_IDS} == {UNKNOWN}
     assert "MX lookup of contoso.example timed out" in result[0].reason
     assert result[0].observed == "no answer in time"
 
@@ -362,7 +366,9 @@ def test_unknown_checks():
     spec = make_spec("contoso.example", HYBRID)
     result = checks.unknown_checks(spec, "checks could not run: canary spf.protection.outlook.com TXT: no answer in time")
     assert [c.id for c in result] == list(model.CHECK_IDS)
-    assert {c.status for c in result} == {UNKNOWN}
+    assert {c.status for c in result if c.id in DNS_IDS} == {UNKNOWN}
+    assert {c.status for c in result if c.id in TENANT_CHECK_IDS} == {INFO}  # no export
+    result = [c for c in result if c.id in DNS_IDS]
     assert {c.reason for c in result} == {"checks could not run: canary spf.protection.outlook.com TXT: no answer in time"}
     assert result[0].expected == "every MX host at Hornetsecurity (mx*.hornetsecurity.com, mx*.antispameurope.com)"
     assert result[0].fix == "scenarios/hybrid-third-party/#mx-record"

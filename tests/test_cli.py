@@ -16,6 +16,7 @@ import yaml
 
 from macros import baseline as baseline_mod
 from macros import model
+from macros.tenant import TENANT_CHECK_IDS
 from tests.support.sites import build, cli, make_project
 from tests.support.fakedns import txt
 from tests.support.world import CONTOSO, NESTED, WORLD, serve_zones
@@ -106,7 +107,7 @@ def test_check_json_is_the_drift_json_domain_entries(project, bind_server):
     assert comparable(from_cli) == comparable(from_site)
     for d in from_cli:
         assert set(d) >= {"domain", "scenario", "checks", "records", "checked_at"}
-        assert [c["id"] for c in d["checks"]] == list(CHECK_IDS)
+        assert [c["id"] for c in d["checks"]] == list(CHECK_IDS + TENANT_CHECK_IDS)
         for c in d["checks"]:
             assert set(c) == {"id", "status", "reason", "expected", "observed", "fix"}
         for r in d["records"]:
@@ -237,7 +238,8 @@ def test_check_exits_2_when_the_resolver_is_unhealthy(fake_dns, tmp_path):
     result = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=fake_dns.address)
     assert result.returncode == 2
     reports = run_json(result)  # stdout stays pure JSON; the reason goes to stderr
-    assert {c["status"] for r in reports.values() for c in r["checks"]} == {"unknown"}
+    assert {c["status"] for r in reports.values() for c in r["checks"]
+            if c["id"] not in TENANT_CHECK_IDS} == {"unknown"}  # tenant checks: info, no export
     assert {r["status"] for d in reports.values() for r in d["records"]} == {"unknown"}
     assert "checks could not run" in result.stderr and "NXDOMAIN" in result.stderr
 

@@ -1,0 +1,652 @@
+"""Exchange Online configuration exports and the tenant checks judged from them.
+
+An export is ``<MAILFLOW_TENANTS>/<tenant>.json`` (CONTRACT.md "Tenant configuration checks"),
+written by ``scripts/Export-MailflowTenant.ps1`` or anything that writes the same shape. It is
+untrusted input, like DNS text: :func:`load` validates it into frozen typed objects and raises one
+:class:`ExportError` naming the file and every bad field; the renderer escapes whatever it shows.
+
+The checks are pure: an export (or None), the domain's spec and the DKIM selector lookups in,
+:class:`~macros.model.Check` verdicts out. Without an export every tenant check is ``info``.
+
+Sources (Microsoft Learn):
+- Enhanced Filtering for Connectors: https://learn.microsoft.com/exchange/mail-flow-best-practices/use-connectors-to-configure-mail-flow/enhanced-filtering-for-connectors
+  (EFSkipLastIP / EFSkipIPs / EFUsers; "Putting the IPs of Office 365 is not supported"; an
+  SCL -1 mail flow rule that skips filtering must be turned off once Enhanced Filtering is on)
+- Set-InboundConnector: https://learn.microsoft.com/powershell/module/exchangepowershell/set-inboundconnector
+  (EFSkipLastIP $false with no EFSkipIPs disables Enhanced Filtering; EFUsers blank = everyone;
+  RestrictDomainsToIPAddresses / RestrictDomainsToCertificate; EFSkipIPs takes an address, a
+  CIDR range or ``a-b``)
+- Set-ArcConfig: https://learn.microsoft.com/powershell/module/exchangepowershell/set-arcconfig
+  (ArcTrustedSealers is one comma-separated string of domains)
+- Exchange Online SMTP addresses (endpoint ID 10, ``*.mail.protection.outlook.com``):
+  https://learn.microsoft.com/microsoft-365/enterprise/urls-and-ip-address-ranges
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import catalogue as catalogue_mod
+from .config import DomainSpec
+from .errors import UNREADABLE, ExportError, Problem
+from .model import FAIL, INFO, PASS, UNKNOWN, WARN, Check
+from .records import InvalidName, is_hostname, normalize_name
+
+#: The tenant check ids of CONTRACT.md, in page order.
+TENANT_CHECK_IDS = ("efc", "connector-lockdown", "arc-sealer", "scl-bypass", "dkim-signing",
+                    "accepted-domain", "outbound-route")
+#: The checks that are ``info`` in the exchange-online scenario (no filter in front).
+FILTER_ONLY = ("efc", "connector-lockdown", "arc-sealer", "scl-bypass", "outbound-route")
+
+FIX = {cid: f"tenant/configure/#{cid}" for cid in TENANT_CHECK_IDS}
+
+#: Exchange Online's inbound SMTP ranges (Microsoft 365 endpoint ID 10). Enhanced Filtering
+#: must never skip them: Microsoft says putting Office 365's IPs there is not supported.
+M365_SMTP_RANGES = tuple(ipaddress.ip_network(n) for n in (
+    "40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17",
+    "2a01:111:f400::/48", "2a01:111:f403::/48"))
+
+#: The cmdlets an export must hold (Get-OrganizationConfig may be there too; no check reads it).
+CMDLETS = ("Get-InboundConnector", "Get-OutboundConnector", "Get-ArcConfig",
+           "Get-DkimSigningConfig", "Get-AcceptedDomain", "Get-TransportRule")
+SINGLE = ("Get-ArcConfig", "Get-OrganizationConfig")  # one object (or a one-element array)
+#: An export of a large tenant is some hundred kilobytes; anything far larger is not one.
+MAX_BYTES = 20 * 2**20
+
+
+# ---- the export, typed -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InboundConnector:
+    name: str
+    enabled: bool
+    connector_type: str
+    sender_ips: tuple[str, ...]
+    restrict_ips: bool
+    restrict_cert: bool
+    cert_name: str | None
+    ef_skip_last_ip: bool
+    ef_skip_ips: tuple[str, ...]
+    ef_users: tuple[str, ...]
+
+    @property
+    def partner(self) -> bool:
+        return self.connector_type.lower() == "partner"
+
+
+@dataclass(frozen=True)
+class OutboundConnector:
+    name: str
+    enabled: bool
+    smart_hosts: tuple[str, ...]
+    use_mx: bool
+    recipient_domains: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DkimSigning:
+    domain: str
+    enabled: bool
+    selector1: str | None
+    selector2: str | None
+
+
+@dataclass(frozen=True)
+class TransportRule:
+    name: str
+    state: str
+    set_scl: int | None
+
+
+@dataclass(frozen=True)
+class Export:
+    """One tenant's export. ``tenant`` and every name in it are untrusted text."""
+
+    path: str
+    tenant: str
+    exported_at: str
+    inbound: tuple[InboundConnector, ...]
+    outbound: tuple[OutboundConnector, ...]
+    arc_sealers: tuple[str, ...]
+    dkim: tuple[DkimSigning, ...]
+    accepted_domains: tuple[str, ...]
+    rules: tuple[TransportRule, ...]
+
+    def summary(self) -> dict:
+        """What drift.json / --json show beside the tenant checks (``tenant_export``)."""
+        return {"tenant": self.tenant, "exported_at": self.exported_at,
+                "file": os.path.basename(self.path)}
+
+
+# ---- reading and validating --------------------------------------------------------------------
+
+class _Reader:
+    """Typed field access that records a problem (with the field's path) instead of raising."""
+
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def bad(self, where: str, what: str) -> None:
+        self.problems.append(Problem(f"field '{where}': {what}", field=where))
+
+    def field(self, obj: dict, key: str, where: str):
+        """The value, or None (and a problem) when the property is missing."""
+        if key not in obj:
+            self.bad(_at(where, key), "missing")
+        return obj.get(key)
+
+    def text(self, obj, key, where, nullable=False) -> str | None:
+        value = self.field(obj, key, where)
+        if key not in obj or (value is None and nullable):
+            return None
+        if not isinstance(value, str):
+            self.bad(_at(where, key), f"expected a string{' or null' if nullable else ''}, "
+                     f"got {_kind(value)}")
+            return None
+        return value
+
+    def flag(self, obj, key, where) -> bool:
+        value = self.field(obj, key, where)
+        if key in obj and not isinstance(value, bool):
+            self.bad(_at(where, key), f"expected true or false, got {_kind(value)}")
+        return value is True
+
+    def strings(self, obj, key, where) -> tuple[str, ...]:
+        """A multi-valued property: an array of strings; null (never set) reads as empty."""
+        value = self.field(obj, key, where)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.bad(_at(where, key), f"expected an array of strings, got {_kind(value)}")
+            return ()
+        return tuple(value)
+
+
+def _at(where: str, key: str) -> str:
+    """A field's path: ``cmdlets.Get-ArcConfig.ArcTrustedSealers``; top-level keys alone."""
+    return key if where == "$" else f"{where}.{key}"
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _objects(r: _Reader, cmdlets: dict, name: str) -> list[tuple[str, dict]]:
+    """The objects a cmdlet returned, each with its field path; one object may stand alone."""
+    value = cmdlets[name]
+    where = f"cmdlets.{name}"
+    if isinstance(value, dict):
+        return [(where, value)]
+    if not isinstance(value, list):
+        r.bad(where, f"expected an array of objects (or one object), got {_kind(value)}")
+        return []
+    out = []
+    for i, item in enumerate(value):
+        if isinstance(item, dict):
+            out.append((f"{where}[{i}]", item))
+        else:
+            r.bad(f"{where}[{i}]", f"expected an object, got {_kind(item)}")
+    if name in SINGLE and len(out) > 1:
+        r.bad(where, f"expected one object, got {len(out)}")
+    return out
+
+
+def _ip_list(r: _Reader, values: tuple[str, ...], where: str) -> tuple[str, ...]:
+    for i, v in enumerate(values):
+        if _ip_range(v) is None:
+            r.bad(f"{where}[{i}]", f"{v[:60]!r} is not an IP address, CIDR range or a-b range")
+    return values
+
+
+def _ip_range(text: str):
+    """(first, last) addresses of an IP, a CIDR range or ``a-b``; None when it is none of them."""
+    text = text.strip()
+    try:
+        if "-" in text:
+            lo, hi = (ipaddress.ip_address(p.strip()) for p in text.split("-", 1))
+            return (lo, hi) if lo.version == hi.version and lo <= hi else None
+        net = ipaddress.ip_network(text, strict=False)
+        return net[0], net[-1]
+    except ValueError:
+        return None
+
+
+def from_data(data, path: str) -> Export:
+    """Validate parsed JSON into an :class:`Export`; raise :class:`ExportError` listing every
+    problem."""
+    r = _Reader()
+    if not isinstance(data, dict):
+        raise ExportError(path, ["the top level must be an object with 'exported_at', 'tenant' "
+                                 "and 'cmdlets'"])
+    exported_at = r.text(data, "exported_at", "$") or ""
+    if exported_at:
+        try:
+            stamp = datetime.fromisoformat(exported_at.replace("Z", "+00:00"))
+            if stamp.tzinfo is None:
+                r.bad("exported_at", f"{exported_at!r} has no time zone (write it in UTC, ending in Z)")
+        except ValueError:
+            r.bad("exported_at", f"{exported_at[:40]!r} is not an ISO 8601 date and time")
+    tenant = r.text(data, "tenant", "$") or ""
+    stem = Path(path).stem.lower()
+    if tenant and not is_hostname(tenant):
+        r.bad("tenant", f"{tenant[:60]!r} is not a domain name like {stem}.onmicrosoft.com")
+    elif tenant and tenant.lower().split(".", 1)[0] != stem:
+        r.bad("tenant", f"{tenant[:60]!r} is not the tenant this file is named after ({stem}.json)")
+    cmdlets = data.get("cmdlets")
+    if not isinstance(cmdlets, dict):
+        r.bad("cmdlets", "missing" if cmdlets is None else f"expected an object, got {_kind(cmdlets)}")
+        cmdlets = {}
+    else:
+        for name in CMDLETS:
+            if name not in cmdlets:
+                r.bad(f"cmdlets.{name}", "missing (run the export script again: it writes every "
+                      "cmdlet the checks read)")
+    have = [name for name in CMDLETS + ("Get-OrganizationConfig",) if name in cmdlets]
+    objs = {name: _objects(r, cmdlets, name) for name in have}
+
+    inbound = []
+    for where, o in objs.get("Get-InboundConnector", []):
+        inbound.append(InboundConnector(
+            name=r.text(o, "Name", where) or "", enabled=r.flag(o, "Enabled", where),
+            connector_type=r.text(o, "ConnectorType", where) or "",
+            sender_ips=_ip_list(r, r.strings(o, "SenderIPAddresses", where), f"{where}.SenderIPAddresses"),
+            restrict_ips=r.flag(o, "RestrictDomainsToIPAddresses", where),
+            restrict_cert=r.flag(o, "RestrictDomainsToCertificate", where),
+            cert_name=r.text(o, "TlsSenderCertificateName", where, nullable=True),
+            ef_skip_last_ip=r.flag(o, "EFSkipLastIP", where),
+            ef_skip_ips=_ip_list(r, r.strings(o, "EFSkipIPs", where), f"{where}.EFSkipIPs"),
+            ef_users=r.strings(o, "EFUsers", where)))
+    outbound = []
+    for where, o in objs.get("Get-OutboundConnector", []):
+        outbound.append(OutboundConnector(
+            name=r.text(o, "Name", where) or "", enabled=r.flag(o, "Enabled", where),
+            smart_hosts=r.strings(o, "SmartHosts", where), use_mx=r.flag(o, "UseMXRecord", where),
+            recipient_domains=r.strings(o, "RecipientDomains", where)))
+    sealers: tuple[str, ...] = ()
+    for where, o in objs.get("Get-ArcConfig", []):
+        value = r.field(o, "ArcTrustedSealers", where)
+        if isinstance(value, str):
+            value = value.split(",")
+        if value is None:
+            value = []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            r.bad(f"{where}.ArcTrustedSealers", f"expected a string or an array of strings, got {_kind(value)}")
+            value = []
+        sealers = tuple(v.strip().lower().rstrip(".") for v in value if v.strip())
+    dkim = []
+    for where, o in objs.get("Get-DkimSigningConfig", []):
+        dkim.append(DkimSigning(
+            domain=r.text(o, "Domain", where) or "", enabled=r.flag(o, "Enabled", where),
+            selector1=r.text(o, "Selector1CNAME", where, nullable=True),
+            selector2=r.text(o, "Selector2CNAME", where, nullable=True)))
+    accepted = tuple(r.text(o, "DomainName", where) or "" for where, o in objs.get("Get-AcceptedDomain", []))
+    rules = []
+    for where, o in objs.get("Get-TransportRule", []):
+        scl = r.field(o, "SetSCL", where)
+        if scl is not None and (isinstance(scl, bool) or not isinstance(scl, int)):
+            r.bad(f"{where}.SetSCL", f"expected a whole number or null, got {_kind(scl)}")
+            scl = None
+        rules.append(TransportRule(name=r.text(o, "Name", where) or "",
+                                   state=r.text(o, "State", where) or "", set_scl=scl))
+    if r.problems:
+        raise ExportError(path, r.problems)
+    return Export(path=path, tenant=tenant, exported_at=exported_at, inbound=tuple(inbound),
+                  outbound=tuple(outbound), arc_sealers=sealers, dkim=tuple(dkim),
+                  accepted_domains=accepted, rules=tuple(rules))
+
+
+def load(path: str | os.PathLike) -> Export:
+    """Read and validate one export file. Raises :class:`ExportError`, never a traceback."""
+    path = str(path)
+    try:
+        if Path(path).stat().st_size > MAX_BYTES:
+            raise ExportError(path, [Problem(f"larger than {MAX_BYTES // 2**20} MiB: not an export",
+                                             kind=UNREADABLE)])
+        text = Path(path).read_text(encoding="utf-8-sig")  # PowerShell 5 writes a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExportError(path, [Problem(f"cannot be read: {exc}", kind=UNREADABLE)]) from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ExportError(path, [Problem("not valid JSON (nested too deeply)", kind=UNREADABLE)]) from None
+    except json.JSONDecodeError as exc:
+        ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated")
+        hint = " (the file ends early: truncated?)" if ends_early else ""
+        raise ExportError(path, [Problem(f"line {exc.lineno}, column {exc.colno}: not valid JSON "
+                                         f"({exc.msg}){hint}", kind=UNREADABLE)]) from None
+    return from_data(data, path)
+
+
+def load_for(folder: str | os.PathLike, tenants: Iterable[str | None]) -> dict[str, Export]:
+    """The exports of ``tenants`` (domains.yml ``tenant`` names) found in ``folder``, by tenant.
+
+    A tenant without a file has no export (its checks are ``info``); a missing folder means no
+    exports at all. Files of tenants nobody checks are not read."""
+    exports = {}
+    for tenant in sorted({t for t in tenants if t}):
+        path = Path(folder) / f"{tenant}.json"
+        if path.is_file():
+            exports[tenant] = load(path)
+    return exports
+
+
+# ---- the checks --------------------------------------------------------------------------------
+
+def _service(spec: DomainSpec):
+    return catalogue_mod.get(spec.filter) if spec.filter else None
+
+
+def sealer_of(spec: DomainSpec) -> str | None:
+    """The filter's ARC sealing domain: the domain's ``arc_sealer``, else the catalogue's."""
+    service = _service(spec)
+    return spec.arc_sealer or (service.arc_sealer if service else None)
+
+
+def filter_hosts(spec: DomainSpec) -> tuple[str, ...]:
+    """Host patterns of the filter: its MX patterns and the catalogue's smart hosts."""
+    service = _service(spec)
+    return tuple(spec.filter_mx) + (service.smart_hosts if service else ())
+
+
+def _filter_domains(spec: DomainSpec) -> set[str]:
+    """The fixed domain part of every filter pattern (``mx*.hornetsecurity.com`` ->
+    ``hornetsecurity.com``) and the sealing domain: what a connector certificate names."""
+    out = set()
+    for pattern in filter_hosts(spec) + ((sealer_of(spec),) if sealer_of(spec) else ()):
+        tail = pattern.lower().rstrip(".").rsplit("*", 1)[-1].lstrip(".-")
+        if "." in tail:
+            out.add(tail)
+    return out
+
+
+def _cert_is_filter(cert: str | None, spec: DomainSpec) -> bool:
+    if not cert:
+        return False
+    name = cert.strip().lower().rstrip(".").removeprefix("*.")
+    return any(name == d or name.endswith("." + d) for d in _filter_domains(spec))
+
+
+def _in_ranges(ip: str, ranges) -> bool:
+    addr = ipaddress.ip_address(ip)
+    for text in ranges:
+        bounds = _ip_range(text)
+        if bounds and bounds[0].version == addr.version and bounds[0] <= addr <= bounds[1]:
+            return True
+    return False
+
+
+def receiving_connector(spec: DomainSpec, export: Export) -> tuple[InboundConnector | None, str]:
+    """The enabled Partner inbound connector that receives the filter's mail, and how it was
+    recognised: its SenderIPAddresses hold a ``filter_ips`` address, or its
+    TlsSenderCertificateName is in the filter's domain; else the only such connector."""
+    partners = [c for c in export.inbound if c.enabled and c.partner]
+    for c in partners:
+        if any(_in_ranges(ip, c.sender_ips) for ip in spec.filter_ips):
+            return c, "its SenderIPAddresses hold the filter's addresses"
+        if _cert_is_filter(c.cert_name, spec):
+            return c, "its TlsSenderCertificateName is the filter's"
+    if len(partners) == 1:
+        return partners[0], "the only enabled Partner inbound connector"
+    if partners:
+        return None, (f"{len(partners)} enabled Partner inbound connectors, none recognisably the "
+                      "filter's (add the filter's sending IPs as filter_ips)")
+    return None, "no enabled Partner inbound connector"
+
+
+def _info(spec: DomainSpec, cid: str, reason: str, observed: str) -> Check:
+    return Check(cid, INFO, reason, expected(spec, cid), observed, FIX[cid])
+
+
+def expected(spec: DomainSpec, cid: str) -> str:
+    filt = spec.filter_name
+    return {
+        "efc": f"the enabled Partner inbound connector that receives {filt}'s mail has Enhanced "
+               "Filtering on (EFSkipLastIP true, or EFSkipIPs set) for all recipients (EFUsers empty)",
+        "connector-lockdown": f"that connector accepts mail only from {filt} "
+                              "(RestrictDomainsToIPAddresses with SenderIPAddresses, or "
+                              "RestrictDomainsToCertificate with TlsSenderCertificateName)",
+        "arc-sealer": f"ArcTrustedSealers lists {sealer_of(spec) or 'the filter' + chr(39) + 's sealing domain'}",
+        "scl-bypass": "no enabled transport rule sets SCL -1",
+        "dkim-signing": f"DKIM signing for {spec.ascii} enabled, Selector1CNAME/Selector2CNAME equal "
+                        "the published selector CNAMEs",
+        "accepted-domain": f"{spec.ascii} is an accepted domain of the tenant",
+        "outbound-route": (f"an enabled outbound connector sends all mail (RecipientDomains *) to "
+                           f"{filt}'s smart hosts ({', '.join(filter_hosts(spec)) or 'filter_mx'}), "
+                           "UseMXRecord false") if spec.outbound == "filter" else
+                          "outbound: direct: Exchange Online sends to the internet itself",
+    }[cid]
+
+
+def _ef_state(c: InboundConnector) -> str:
+    return (f"connector {c.name!r}: EFSkipLastIP {str(c.ef_skip_last_ip).lower()}, "
+            f"EFSkipIPs [{', '.join(c.ef_skip_ips)}], EFUsers [{', '.join(c.ef_users)}]")
+
+
+def efc(spec: DomainSpec, export: Export) -> Check:
+    """Enhanced Filtering for Connectors on the filter's inbound connector (skip listing)."""
+    cid, exp = "efc", expected(spec, "efc")
+    c, how = receiving_connector(spec, export)
+    if c is None:
+        return Check(cid, FAIL, f"No inbound connector receives {spec.filter_name}'s mail ({how}), "
+                     "so Enhanced Filtering cannot be on", exp, how, FIX[cid])
+    observed = f"{_ef_state(c)} ({how})"
+    if not c.ef_skip_last_ip and not c.ef_skip_ips:
+        return Check(cid, FAIL, f"Enhanced Filtering is off on {c.name!r}: Microsoft 365 judges "
+                     f"every message by {spec.filter_name}'s address, not the real sender's", exp,
+                     observed, FIX[cid])
+    problems = []
+    if c.ef_users:
+        problems.append(f"Enhanced Filtering applies only to {len(c.ef_users)} listed recipient(s) "
+                        "(EFUsers: test mode), not to everyone")
+    wrong = [ip for ip in c.ef_skip_ips if _private_or_m365(ip)]
+    if wrong and not c.ef_skip_last_ip:
+        problems.append(f"EFSkipIPs holds private or Microsoft 365 addresses ({', '.join(wrong)}), "
+                        "which must not be skipped")
+    if problems:
+        return Check(cid, WARN, "; ".join(problems), exp, observed, FIX[cid])
+    how_on = "skips the last IP" if c.ef_skip_last_ip else f"skips {', '.join(c.ef_skip_ips)}"
+    return Check(cid, PASS, f"Enhanced Filtering is on for everyone on {c.name!r} ({how_on})",
+                 exp, observed, FIX[cid])
+
+
+def _private_or_m365(text: str) -> bool:
+    bounds = _ip_range(text)
+    if bounds is None:
+        return False
+    lo, hi = bounds
+    if lo.is_private or hi.is_private:
+        return True
+    return any(net.version == lo.version and lo <= net[-1] and hi >= net[0] for net in M365_SMTP_RANGES)
+
+
+def connector_lockdown(spec: DomainSpec, export: Export) -> Check:
+    """The filter's inbound connector rejects mail from anyone but the filter."""
+    cid, exp = "connector-lockdown", expected(spec, "connector-lockdown")
+    host = spec.expected_exo_host.rstrip(".")
+    c, how = receiving_connector(spec, export)
+    if c is None:
+        return Check(cid, WARN, f"No inbound connector restricts senders ({how}): anyone can deliver "
+                     f"to {host} directly, around {spec.filter_name}", exp, how, FIX[cid])
+    observed = (f"connector {c.name!r}: RestrictDomainsToIPAddresses {str(c.restrict_ips).lower()} "
+                f"(SenderIPAddresses [{', '.join(c.sender_ips)}]), RestrictDomainsToCertificate "
+                f"{str(c.restrict_cert).lower()} (TlsSenderCertificateName {c.cert_name or 'none'})")
+    if c.restrict_ips and c.sender_ips:
+        return Check(cid, PASS, f"{c.name!r} accepts mail only from {spec.filter_name}'s addresses",
+                     exp, observed, FIX[cid])
+    if c.restrict_cert and c.cert_name:
+        return Check(cid, PASS, f"{c.name!r} accepts mail only from servers presenting the "
+                     f"certificate {c.cert_name}", exp, observed, FIX[cid])
+    return Check(cid, WARN, f"{c.name!r} does not restrict senders: anyone can deliver to {host} "
+                 f"directly, around {spec.filter_name}", exp, observed, FIX[cid])
+
+
+def arc_sealer(spec: DomainSpec, export: Export) -> Check:
+    """The filter is a trusted ARC sealer, so Microsoft 365 honours its authentication results."""
+    cid, exp = "arc-sealer", expected(spec, "arc-sealer")
+    sealer = sealer_of(spec)
+    observed = "ArcTrustedSealers: " + (", ".join(export.arc_sealers) or "none")
+    if sealer is None:
+        return _info(spec, cid, f"{spec.filter_name}'s ARC sealing domain is not known (set "
+                     "arc_sealer in domains.yml to check it)", observed)
+    if sealer.lower() in export.arc_sealers:
+        return Check(cid, PASS, f"{sealer} is a trusted ARC sealer", exp, observed, FIX[cid])
+    return Check(cid, WARN, f"{sealer} is not a trusted ARC sealer: mail {spec.filter_name} "
+                 "changed may fail SPF, DKIM and DMARC in Microsoft 365", exp, observed, FIX[cid])
+
+
+def scl_bypass(spec: DomainSpec, export: Export) -> Check:
+    """No enabled mail flow rule sets SCL -1 (skip filtering)."""
+    cid, exp = "scl-bypass", expected(spec, "scl-bypass")
+    bypass = [r for r in export.rules if r.state.lower() == "enabled" and r.set_scl == -1]
+    if bypass:
+        names = ", ".join(repr(r.name) for r in bypass)
+        return Check(cid, WARN, f"Transport rule {names} sets SCL -1: with the MX at "
+                     f"{spec.filter_name}, it lets high-confidence phishing through unfiltered",
+                     exp, f"enabled rules setting SCL -1: {names}", FIX[cid])
+    return Check(cid, PASS, "No enabled transport rule sets SCL -1", exp,
+                 f"{len(export.rules)} transport rule(s), none enabled with SetSCL -1", FIX[cid])
+
+
+def _same_domain(name: str, ascii_name: str) -> bool:
+    try:
+        return normalize_name(name).rstrip(".") == ascii_name
+    except InvalidName:
+        return False
+
+
+def dkim_signing(spec: DomainSpec, export: Export, sel1, sel2) -> Check:
+    """DKIM signing is on and signs with the selectors DNS publishes (RFC 6376 section 3.6.2)."""
+    cid, exp = "dkim-signing", expected(spec, "dkim-signing")
+    cfg = next((d for d in export.dkim if _same_domain(d.domain, spec.ascii)), None)
+    if cfg is None:
+        return Check(cid, WARN, f"No DKIM signing configuration for {spec.ascii}: Microsoft 365 "
+                     "signs its mail with the onmicrosoft.com domain, which DMARC does not align",
+                     exp, "no Get-DkimSigningConfig entry", FIX[cid])
+    wanted = [(1, cfg.selector1, sel1), (2, cfg.selector2, sel2)]
+    observed = "; ".join(f"Selector{n}CNAME {want or 'none'}, published "
+                         f"{(lk.chain[0].rstrip('.') if lk is not None and lk.chain else 'no CNAME')}"
+                         for n, want, lk in wanted)
+    if not cfg.enabled:
+        return Check(cid, WARN, f"DKIM signing for {spec.ascii} is not enabled", exp,
+                     observed, FIX[cid])
+    for n, _, lk in wanted:
+        if lk is None or (not lk.definite and not lk.cname_loop):
+            what = f"selector{n}._domainkey.{spec.ascii}"
+            return Check(cid, UNKNOWN, f"Could not check: the lookup of {what} got no definite "
+                         "answer", exp, observed, FIX[cid])
+    wrong = []
+    for n, want, lk in wanted:
+        published = lk.chain[0].rstrip(".").lower() if lk.chain else None
+        if (want or "").rstrip(".").lower() != published:
+            wrong.append(f"selector{n} is published as {published or 'no CNAME'}, Microsoft 365 "
+                         f"signs with {want or 'nothing'}")
+    if wrong:
+        return Check(cid, FAIL, "DKIM signing is enabled, but the published CNAMEs point elsewhere, "
+                     "so receivers cannot verify the signatures: " + "; ".join(wrong), exp,
+                     observed, FIX[cid])
+    return Check(cid, PASS, f"DKIM signing for {spec.ascii} is enabled with the published selectors",
+                 exp, observed, FIX[cid])
+
+
+def accepted_domain(spec: DomainSpec, export: Export) -> Check:
+    """The domain is one of the tenant's accepted domains (a ``*.parent`` entry counts)."""
+    cid, exp = "accepted-domain", expected(spec, "accepted-domain")
+    observed = "accepted domains: " + (", ".join(export.accepted_domains) or "none")
+    for name in export.accepted_domains:
+        if _same_domain(name, spec.ascii):
+            return Check(cid, PASS, f"{spec.ascii} is an accepted domain", exp, observed, FIX[cid])
+        if name.startswith("*.") and spec.ascii.endswith("." + name[2:].lower().rstrip(".")):
+            return Check(cid, PASS, f"{spec.ascii} is accepted through {name}", exp, observed, FIX[cid])
+    return Check(cid, FAIL, f"{spec.ascii} is not an accepted domain of the tenant: Exchange "
+                 "Online rejects mail to it", exp, observed, FIX[cid])
+
+
+def _filter_smart_host(host: str, spec: DomainSpec) -> bool:
+    host = host.strip().strip("[]")
+    try:
+        return str(ipaddress.ip_address(host)) in spec.filter_ips
+    except ValueError:
+        return catalogue_mod.host_matches(host, filter_hosts(spec))
+
+
+def outbound_route(spec: DomainSpec, export: Export) -> Check:
+    """With ``outbound: filter``, all outbound mail goes to the filter's smart hosts."""
+    cid, exp = "outbound-route", expected(spec, "outbound-route")
+    if spec.outbound != "filter":
+        return _info(spec, cid, "outbound: direct: Exchange Online sends to the internet itself, so "
+                     "there is no outbound connector to check", f"{len(export.outbound)} outbound connector(s)")
+    observed = "; ".join(f"{c.name!r}: {'enabled' if c.enabled else 'disabled'}, RecipientDomains "
+                         f"[{', '.join(c.recipient_domains)}], SmartHosts [{', '.join(c.smart_hosts)}], "
+                         f"UseMXRecord {str(c.use_mx).lower()}" for c in export.outbound) or "no outbound connector"
+    catch_all = [c for c in export.outbound if c.enabled and "*" in c.recipient_domains]
+    for c in catch_all:
+        if not c.use_mx and c.smart_hosts and all(_filter_smart_host(h, spec) for h in c.smart_hosts):
+            return Check(cid, PASS, f"{c.name!r} sends all outbound mail to {spec.filter_name} "
+                         f"({', '.join(c.smart_hosts)})", exp, observed, FIX[cid])
+    if not catch_all:
+        why = "no enabled outbound connector sends all mail (RecipientDomains *)"
+    else:
+        c = catch_all[0]
+        why = (f"{c.name!r} looks up MX records instead of using smart hosts" if c.use_mx else
+               f"{c.name!r} sends to {', '.join(c.smart_hosts) or 'no smart host'}, not only "
+               f"{spec.filter_name}'s hosts")
+    return Check(cid, FAIL, f"Outbound mail does not go through {spec.filter_name}: {why}", exp,
+                 observed, FIX[cid])
+
+
+def evaluate(spec: DomainSpec, export: Export | None, sel1, sel2) -> list[Check]:
+    """The seven tenant checks in :data:`TENANT_CHECK_IDS` order. ``sel1``/``sel2``: the
+    selector1/selector2._domainkey lookups (their chain holds the published CNAME target)."""
+    if export is None:
+        return no_export(spec)
+    out = []
+    for cid in TENANT_CHECK_IDS:
+        if cid in FILTER_ONLY and not spec.third_party:
+            out.append(_info(spec, cid, "Does not apply: the MX points at Exchange Online, no "
+                             "filter in front", "exchange-online scenario"))
+        elif cid == "dkim-signing":
+            out.append(dkim_signing(spec, export, sel1, sel2))
+        else:
+            out.append(_CHECKS[cid](spec, export))
+    return out
+
+
+_CHECKS = {"efc": efc, "connector-lockdown": connector_lockdown, "arc-sealer": arc_sealer,
+           "scl-bypass": scl_bypass, "accepted-domain": accepted_domain,
+           "outbound-route": outbound_route}
+
+
+def no_export(spec: DomainSpec) -> list[Check]:
+    why = (f"No export for this tenant ({spec.tenant}.json): run the export script to check it"
+           if spec.tenant else "No export: the domain has no tenant in domains.yml")
+    return [_info(spec, cid, why, "no export") for cid in TENANT_CHECK_IDS]
+
+
+def unknown_checks(spec: DomainSpec, export: Export | None, reason: str) -> list[Check]:
+    """When no check could run (resolver unhealthy, offline without a baseline): ``info`` where
+    there is no export or the check does not apply, else ``unknown``."""
+    if export is None:
+        return no_export(spec)
+    return [_info(spec, cid, "Does not apply: the MX points at Exchange Online, no filter in front",
+                  "exchange-online scenario")
+            if cid in FILTER_ONLY and not spec.third_party else
+            Check(cid, UNKNOWN, reason, expected(spec, cid), "not checked", FIX[cid])
+            for cid in TENANT_CHECK_IDS]
+
+
+def export_for(spec: DomainSpec, exports: Mapping[str, Export] | None) -> Export | None:
+    return (exports or {}).get(spec.tenant) if spec.tenant else None
