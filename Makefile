@@ -38,11 +38,14 @@ $(VENV)/.dev-deps: requirements-dev.txt requirements.txt $(VENV)/.deps
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-# BIND 9 (named) serves the test zones; Chromium is the browser Playwright drives.
+# BIND 9 (named) serves the test zones; Chromium is the browser Playwright drives; openssl makes
+# the test CA of the MTA-STS policy servers.
 system-deps:
-	@if ! command -v named >/dev/null || ! command -v chromium >/dev/null || ! command -v dig >/dev/null; then \
+	@if ! command -v named >/dev/null || ! command -v chromium >/dev/null || ! command -v dig >/dev/null \
+	    || ! command -v openssl >/dev/null; then \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get update -q && apt-get install -y -q --no-install-recommends bind9 bind9-dnsutils chromium fonts-dejavu-core; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends bind9 bind9-dnsutils chromium \
+	    fonts-dejavu-core openssl ca-certificates; \
 	fi
 
 # The official RFC 7208 test suite (openspf 2014.04) ships inside pyspf's source distribution on PyPI.
