@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from . import checks as checks_mod
 from . import drift as drift_mod
+from . import nightly
 from . import spf
 from .baseline import Baseline
 from .config import Config, DomainSpec
@@ -157,8 +158,6 @@ class RunReport:
 
     def problems(self) -> list:
         """Why a nightly build should fail, as typed findings (macros/nightly.py)."""
-        from . import nightly
-
         return nightly.problems(self)
 
 
