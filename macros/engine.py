@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from . import checks as checks_mod
 from . import drift as drift_mod
 from . import mtasts
+from . import nightly
 from . import spf
 from . import tenant as tenant_mod
 from .spf import policy as spf_policy
@@ -172,8 +173,6 @@ class RunReport:
 
     def problems(self) -> list:
         """Why a nightly build should fail, as typed findings (macros/nightly.py)."""
-        from . import nightly
-
         return nightly.problems(self)
 
 

@@ -1,7 +1,7 @@
 """``drift.xml``: an Atom feed (RFC 4287) of drift, so a helpdesk can follow it in a feed reader.
 
 One entry per changed record set, newest first, each linking to its domain's page. Written with
-feedgen (a maintained Atom/RSS writer on lxml), so the XML is well formed whatever DNS says.
+feedgen (a widely used Atom/RSS writer on lxml, release 1.0.0 of 2023), so the XML is well formed whatever DNS says.
 
 - ``atom:id`` (RFC 4287 4.2.6: permanent, never reused) is a ``urn:uuid`` derived from the
   domain, the record set and the values it drifted to: a reader sees the same change once, and
