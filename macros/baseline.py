@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from . import yamlfile
-from .errors import MISSING_FILE, UNREADABLE, BaselineError, Problem
+from .errors import UNREADABLE, BaselineError, Problem
 from .records import InvalidName, normalize_name
 from .resolve import DEFINITE, FOUND, Lookup, LookupStatus
 

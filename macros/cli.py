@@ -146,7 +146,7 @@ def cmd_check(args, settings) -> int:
     baseline = baseline_mod.load(settings.baseline_file)
     exports = tenant_mod.load_for(settings.tenants_dir, (d.tenant for d in config.domains))
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
-    run = engine.run(config, resolver, baseline, offline=settings.offline,
+    run = engine.run(config, resolver, baseline, offline=settings.offline, ca_bundle=settings.ca_bundle,
                      confirm_delay=config.confirm_delay, exports=exports)
     if args.json:
         print(terminal_json([d.to_dict() for d in run.domains]))
@@ -256,7 +256,8 @@ def cmd_baseline(settings, force: bool = False) -> int:
                                                  "the accepted baseline"])
     else:
         resolver = engine.make_resolver(settings.nameservers, config)
-        run = engine.run(config, resolver, old, offline=False, confirm_delay=config.confirm_delay)
+        run = engine.run(config, resolver, old, offline=False, confirm_delay=config.confirm_delay,
+                         ca_bundle=settings.ca_bundle)
         result = acceptance.accept(run, resolver, old, force=force)
     if result.refusals:
         print(f"error: baseline not written ({_clean(settings.baseline_file)} untouched):", file=sys.stderr)

@@ -11,19 +11,22 @@ No MkDocs imports here: the CLI, the site and the tests share this engine.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import checks as checks_mod
 from . import drift as drift_mod
+from . import mtasts
 from . import spf
 from . import tenant as tenant_mod
 from .spf import policy as spf_policy
 from .baseline import Baseline
 from .config import Config, DomainSpec
 from .model import DRIFTED, FAIL, UNKNOWN, Check, RecordReport, worst
-from .resolve import FOUND, CacheView, Lookup, Resolver
+from .resolve import ERROR, FOUND, NODATA, CacheView, Lookup, Resolver
 
 #: Waves of SPF tree prefetching at most: every walk stops at RFC 7208's 10 DNS-querying terms,
 #: so a chain is at most 10 includes deep, plus one wave for the addresses of MX hosts.
@@ -72,6 +75,11 @@ def record_specs(spec: DomainSpec) -> list[RecordSpec]:
         RecordSpec(auto, "CNAME", (auto, "A"), from_chain=True),
         # Hybrid autodiscover often is an A record at the on-premises server: compare it too.
         RecordSpec(auto, "A", (auto, "A"), owned=True),
+        # RFC 8461: the TXT that announces a policy, the policy itself (CONTRACT.md: type
+        # MTA-STS, its normalized lines), and RFC 8460's reporting record.
+        RecordSpec(f"_mta-sts.{apex}", "TXT", (f"_mta-sts.{apex}", "TXT")),
+        RecordSpec(mtasts.lookup_name(apex), mtasts.RDTYPE, (mtasts.lookup_name(apex), mtasts.RDTYPE)),
+        RecordSpec(f"_smtp._tls.{apex}", "TXT", (f"_smtp._tls.{apex}", "TXT")),
     ]
 
 
@@ -224,6 +232,7 @@ def run(
     confirm_delay: float = 2.0,
     previous: dict | None = None,
     sleep=time.sleep,
+    ca_bundle: str | None = None,
     exports: "dict[str, tenant_mod.Export] | None" = None,
 ) -> RunReport:
     """Check every domain of ``config``; see the module docstring.
@@ -231,6 +240,8 @@ def run(
     Named phases: health (the canary), base lookups, drift plan with its second look (after
     ``sleep(confirm_delay)``), SPF lookups and evaluation, judgement.
     ``previous``: the last ``drift.json``, if any, to date changes that were already drifted then.
+    ``ca_bundle``: MAILFLOW_CA_BUNDLE for the MTA-STS policy fetches (None: read from the
+    environment; unset there: the system trust store).
     ``exports``: the tenants' Exchange Online exports by tenant name (:func:`tenant.load_for`),
     read once by the caller; a domain whose tenant has none gets ``info`` tenant checks.
     """
@@ -247,7 +258,9 @@ def run(
                          queries=resolver.stats.queries)
 
     _resolve_base(config, resolver)
-    plans, flapped = _plan_drift(config, resolver, baseline, confirm_delay, sleep)
+    # what depends on the first answers (one more wave), and the MTA-STS policy fetches
+    _prefetch_dependent(config.domains, resolver, ca_bundle, config.lifetime)
+    plans, flapped = _plan_drift(config, resolver, baseline, confirm_delay, sleep, ca_bundle)
     trees, spf_outcomes = _resolve_spf(config, resolver)
 
     sightings = drift_mod.previous_sightings(previous)
@@ -288,7 +301,8 @@ def _resolve_base(config: Config, resolver: Resolver) -> None:
     resolver.lookup_many([key for spec in config.domains for key in checks_mod.base_queries(spec)])
 
 
-def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_delay: float, sleep):
+def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_delay: float, sleep,
+                ca_bundle: str | None = None):
     """The drift plan of every domain; a difference is looked at a second time, ``confirm_delay``
     seconds later, before it counts. Returns ({ascii: (record specs, reports)}, {ascii: flaps})."""
     plans = {}
@@ -304,7 +318,10 @@ def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_
     if not confirm:
         return plans, flapped
     sleep(confirm_delay)
-    resolver.lookup_many(list(confirm), fresh=True)
+    resolver.lookup_many([k for k in confirm if k[1] != mtasts.RDTYPE], fresh=True)
+    _fetch_policies([spec for spec in config.domains
+                     if (mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE) in confirm],
+                    resolver, ca_bundle, config.lifetime)
     for spec in config.domains:
         rspecs, reports = plans[spec.ascii]
         observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
@@ -358,13 +375,63 @@ def evaluate_spf(spec: DomainSpec, resolver: Resolver):
 def check_domain(spec: DomainSpec, resolver: Resolver) -> list[Check]:
     """The checks of one domain with a live resolver, every phase but drift (tests, one-offs)."""
     tree, outcome = evaluate_spf(spec, resolver)
+    _prefetch_dependent([spec], resolver, None, resolver.lifetime)
     return checks_mod.evaluate(spec, resolver.answers, outcome, tree)
+
+
+def _prefetch_dependent(domains, resolver: Resolver, ca_bundle: str | None, timeout: float) -> None:
+    """The wave after the base lookups: what the first answers point at (DMARC report
+    authorization names, ``mta-sts.<domain>`` addresses), all domains at once; then every
+    MTA-STS policy fetch at once (:func:`_fetch_policies`)."""
+    keys = [k for spec in domains for k in checks_mod.dependent_queries(spec, resolver.cached)]
+    if keys:
+        resolver.lookup_many(keys)
+    _fetch_policies(domains, resolver, ca_bundle, timeout)
+
+
+def _fetch_policies(domains, resolver: Resolver, ca_bundle: str | None, timeout: float) -> None:
+    """Fetch the MTA-STS policy of every domain that publishes a valid ``_mta-sts`` record,
+    concurrently (threads), each bounded by ``timeout``; store each outcome in the resolver's
+    cache as a ``MTA-STS`` lookup. A domain whose ``_mta-sts`` answer is definite but announces
+    no policy gets a definite empty one, so its record set is "none", not unknown."""
+    jobs = []
+    for spec in domains:
+        name = mtasts.lookup_name(spec.fqdn)
+        txt = resolver.cached("_mta-sts." + spec.fqdn, "TXT")
+        if txt is None:
+            continue
+        if not txt.definite:  # could not find out whether there is a policy, nor why not
+            resolver.store(Lookup(name, mtasts.RDTYPE, txt.status, reason=f"the _mta-sts lookup: {txt.describe()}"))
+            continue
+        if not checks_mod.needs_policy(spec, resolver.cached):
+            resolver.store(Lookup(name, mtasts.RDTYPE, NODATA,
+                                  reason="no valid _mta-sts record, so senders fetch no policy"))
+            continue
+        addresses = [v for t in ("A", "AAAA") for lk in [resolver.cached(name, t)]
+                     if lk is not None and lk.found for v in lk.values]
+        jobs.append((spec, addresses))
+    if not jobs:
+        return
+    if ca_bundle is None:
+        ca_bundle = os.environ.get("MAILFLOW_CA_BUNDLE") or None
+    try:
+        ctx = mtasts.context(ca_bundle)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        for spec, _ in jobs:
+            resolver.store(Lookup(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE, ERROR,
+                                  reason=f"MAILFLOW_CA_BUNDLE {ca_bundle!r} cannot be used ({exc})"))
+        return
+    with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
+        outcomes = list(pool.map(lambda job: mtasts.fetch(job[0].fqdn, job[1], ctx, timeout), jobs))
+    for outcome in outcomes:
+        resolver.store(outcome)
 
 
 def _domain_lookups(spec: DomainSpec, answers, tree) -> list[Lookup]:
     """The lookups shown on a domain's page: its base lookups, then its SPF tree's records,
     from ``answers`` (the live cache, or the baseline offline)."""
     keys = list(checks_mod.base_queries(spec))
+    keys += checks_mod.dependent_queries(spec, answers.get)
     if tree is not None:
         keys += [(d, "TXT") for d in tree.includes]
     seen, result = set(), []

@@ -42,8 +42,11 @@ CHECK_IDS = (
     "spf-lookups",
     "spf-senders",
     "dmarc",
+    "dmarc-reports",
     "dkim",
     "autodiscover",
+    "mta-sts",
+    "tls-rpt",
     # tenant configuration checks (macros/tenant.py), from Exchange Online exports
     "efc",
     "connector-lockdown",

@@ -18,8 +18,8 @@ from .records import visible
 
 Link = Callable[[str], str]
 
-LABELS = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", UNKNOWN: "UNKNOWN", INFO: "INFO"}
-ICONS = {PASS: "\u2714", WARN: "\u26a0", FAIL: "\u2716", UNKNOWN: "?", INFO: "i"}
+LABELS = {PASS: "PASS", INFO: "INFO", WARN: "WARN", FAIL: "FAIL", UNKNOWN: "UNKNOWN"}
+ICONS = {PASS: "\u2714", INFO: "\u2139", WARN: "\u26a0", FAIL: "\u2716", UNKNOWN: "?"}
 RECORD_LABELS = {UNCHANGED: "unchanged", DRIFTED: "DRIFTED", NEW: "new", UNKNOWN: "unknown"}
 
 def text(value) -> Markup:

@@ -24,6 +24,9 @@ class Settings:
     nameservers: tuple[tuple[str, int], ...]
     offline: bool
     fail_on_drift: bool
+    #: MAILFLOW_CA_BUNDLE: PEM file of the CAs MTA-STS policy hosts are verified against
+    #: (None: the system trust store)
+    ca_bundle: str | None = None
     tenants_dir: str = "tenants"  # MAILFLOW_TENANTS: Exchange Online exports (macros/tenant.py)
 
 
@@ -75,8 +78,22 @@ def from_mapping(values: dict, base_dir: str | os.PathLike = ".") -> Settings:
         nameservers=nameserver_setting(values.get("MAILFLOW_NAMESERVERS")),
         offline=_flag("MAILFLOW_OFFLINE", values.get("MAILFLOW_OFFLINE", "0")),
         fail_on_drift=_flag("MAILFLOW_FAIL_ON_DRIFT", values.get("MAILFLOW_FAIL_ON_DRIFT", "0")),
+        ca_bundle=_ca_bundle(values.get("MAILFLOW_CA_BUNDLE"), base_dir),
         tenants_dir=path("MAILFLOW_TENANTS", "tenants"),
     )
+
+
+def _ca_bundle(value, base_dir) -> str | None:
+    """MAILFLOW_CA_BUNDLE: unset or empty is the system store; else a readable file."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    p = Path(text)
+    p = p if p.is_absolute() else Path(base_dir) / p
+    if not p.is_file():
+        raise SettingsError(f"MAILFLOW_CA_BUNDLE={visible(text)!r}: no such file (a PEM file of CA "
+                            "certificates)", "MAILFLOW_CA_BUNDLE")
+    return str(p)
 
 
 def from_environ(base_dir: str | os.PathLike = ".") -> Settings:

@@ -52,7 +52,7 @@ def load_state(conf) -> State:
     except MailflowError as exc:
         raise PluginError(str(exc)) from None
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
-    run = engine.run(config, resolver, baseline, offline=settings.offline,
+    run = engine.run(config, resolver, baseline, offline=settings.offline, ca_bundle=settings.ca_bundle,
                      confirm_delay=config.confirm_delay, previous=_previous_report(conf),
                      exports=exports)
     summary = run.summary()

@@ -11,8 +11,7 @@ from macros.baseline import Baseline
 from macros.resolve import Resolver
 from tests.support.fakedns import txt
 from tests.support.sites import build
-from tests.test_engine import CONTOSO, NESTED, WORLD, accept, make_config, serve_zones
-from tests.test_nightly import accepted
+from tests.support.world import CONTOSO, NESTED, WORLD, accept, accepted, make_config, serve_zones
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

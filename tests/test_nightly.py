@@ -22,21 +22,10 @@ from macros.baseline import Baseline
 from macros.resolve import Resolver
 from macros.tenant import TENANT_CHECK_IDS
 from tests.support.sites import build, cli, make_project
-from tests.test_engine import (CONTOSO, NESTED, WORLD, FlipDNS, accept, domain_names, make_config,
-                               serve_zones)
-
-#: Both pass every check against tests/zones (test_clean_nightly_build_passes proves it), so
-#: only drift or a resolver problem can fail a FAIL_ON_DRIFT build.
-DOMAINS = [CONTOSO, NESTED]
+from tests.support.world import (CONTOSO, WORLD, FlipDNS, accept, accepted, domain_names,
+                                 make_config, serve_zones)
+from tests.support.world import CLEAN_DOMAINS as DOMAINS
 FAST = {"resolver": {"timeout": 0.3, "lifetime": 0.6, "confirm_delay": 0.2}}
-
-
-def accepted(tmp_path, address: str, extra: dict | None = None):
-    """A project whose baseline.yml was just written from ``address``."""
-    project = make_project(tmp_path, DOMAINS, extra)
-    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=address)
-    assert result.returncode == 0, result.stderr
-    return project
 
 
 def records(data: dict, domain: str) -> dict:

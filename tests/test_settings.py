@@ -60,3 +60,13 @@ def test_a_setting_with_terminal_escapes_is_shown_escaped(tmp_path):
     text = str(info.value)
     assert "\x1b" not in text and "\u202e" not in text and "\x9b" not in text
     assert "MAILFLOW_OFFLINE" in text and "\\027" in text
+
+
+def test_ca_bundle(tmp_path):
+    assert from_mapping({}, tmp_path).ca_bundle is None            # the system trust store
+    assert from_mapping({"MAILFLOW_CA_BUNDLE": ""}, tmp_path).ca_bundle is None
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    assert from_mapping({"MAILFLOW_CA_BUNDLE": "ca.pem"}, tmp_path).ca_bundle == str(tmp_path / "ca.pem")
+    with pytest.raises(SettingsError, match="MAILFLOW_CA_BUNDLE='missing.pem': no such file") as info:
+        from_mapping({"MAILFLOW_CA_BUNDLE": "missing.pem"}, tmp_path)
+    assert info.value.problems[0].field == "MAILFLOW_CA_BUNDLE" and info.value.exit_code == 2

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from macros.tenant import TENANT_CHECK_IDS
-from tests.support.sites import build, cli, make_project
+from tests.support.sites import HOSTILE_MARKERS, build, cli, make_project
 
 DOMAINS = [
     {"name": "contoso.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "contoso"},
@@ -108,12 +108,6 @@ def test_fix_links_point_at_existing_anchors(live):
             assert anchor in ids_by_page[path], f"{c['id']} links to missing {c['fix']}"
 
 
-HOSTILE_MARKERS = [
-    re.compile(r"<script[^>]*>\s*alert", re.I),
-    re.compile(r"<img[^>]*onerror", re.I),
-    re.compile(r"<[a-z][^>]*\son(error|click)\s*=", re.I),
-    re.compile(r'href\s*=\s*["\']?\s*javascript:(?!void\(0\)")', re.I),  # Material's own share button
-]
 
 
 def test_hostile_records_are_inert_on_every_page(live):

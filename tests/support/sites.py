@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,3 +79,12 @@ def cli(project: Path, *args, timeout: float = 120, **env) -> subprocess.Complet
     """``python -m macros ...`` in ``project``."""
     return subprocess.run([sys.executable, "-m", "macros", *args], cwd=project, env=clean_env(**env),
                           capture_output=True, text=True, timeout=timeout)
+
+
+#: What must never appear in a built page, whatever DNS or a fetched policy said.
+HOSTILE_MARKERS = [
+    re.compile(r"<script[^>]*>\s*alert", re.I),
+    re.compile(r"<img[^>]*onerror", re.I),
+    re.compile(r"<[a-z][^>]*\son(error|click)\s*=", re.I),
+    re.compile(r'href\s*=\s*["\']?\s*javascript:(?!void\(0\)")', re.I),  # Material's own share button
+]
