@@ -27,7 +27,7 @@ import pytest
 
 from macros.render import ROW_PROBLEMS
 from tests.support.sites import ROOT, build, make_project
-from tests.test_site import DOMAINS as SITE_DOMAINS
+from tests.support.sites import DOMAINS as SITE_DOMAINS
 
 try:
     from playwright.sync_api import Error as PlaywrightError

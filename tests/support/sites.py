@@ -21,16 +21,29 @@ ROOT = Path(__file__).resolve().parents[2]
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 COPY = ("docs", "macros", "overrides", "mkdocs.yml")
 
+#: The whole-site tests' mix: passes, fails, a hybrid without its on-premises IP in SPF, an IDN,
+#: hostile records, Exchange Online only (zones in tests/zones, served by tests/support/bind.py).
+DOMAINS = [
+    {"name": "contoso.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "contoso"},
+    {"name": "bypass.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "bypass"},
+    {"name": "hybrid-missing.example", "scenario": "hybrid-third-party", "filter": "hornetsecurity",
+     "tenant": "hybridmissing", "onprem_ips": ["198.51.100.25"]},
+    {"name": "bücher.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "buecher"},
+    {"name": "hostile.example", "scenario": "third-party-filter", "filter_mx": ["*.hostile.example"]},
+    {"name": "exo.example", "scenario": "exchange-online"},
+]
+
 
 @dataclass
 class Build:
     returncode: int
     output: str
     project: Path
+    site_dir: Path | None = None
 
     @property
     def site(self) -> Path:
-        return self.project / "site"
+        return self.site_dir or self.project / "site"
 
     def page(self, path: str) -> str:
         target = self.site / path
@@ -78,3 +91,26 @@ def cli(project: Path, *args, timeout: float = 120, **env) -> subprocess.Complet
     """``python -m macros ...`` in ``project``."""
     return subprocess.run([sys.executable, "-m", "macros", *args], cwd=project, env=clean_env(**env),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def build_in_process(project: Path, site_dir: Path, config=None, **env) -> Build:
+    """``mkdocs build --strict`` of ``project`` inside this process (as ``mkdocs serve`` rebuilds do),
+    with ``MAILFLOW_*`` from ``env`` only. ``config``: a :class:`macros.config.Config` to check
+    instead of the domains file, built directly (so names that validation would refuse still
+    reach the renderer: the pages must hold without it)."""
+    import pytest
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    import macros.config
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key in [k for k in os.environ if k.startswith("MAILFLOW_")]:
+            patch.delenv(key)
+        for key, value in env.items():
+            patch.setenv(key, str(value))
+        if config is not None:
+            patch.setattr(macros.config, "load", lambda path: config)
+        patch.chdir(project)
+        mkdocs_build(load_config(str(project / "mkdocs.yml"), site_dir=str(site_dir)))
+    return Build(0, "", project, site_dir)
