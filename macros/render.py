@@ -308,9 +308,10 @@ def summary_banner(run, link: Link) -> Markup:
     s = run.summary()
     state = worst(d.status for d in run.domains) if run.domains else UNKNOWN
     after = Markup("")
-    for label, picked in (("Failing:", [d for d in run.domains if d.status == FAIL]),
-                          ("Could not check:", [d for d in run.domains if d.status == UNKNOWN]),
-                          ("Drifted:", [d for d in run.domains if d.drifted])):
+    ordered = _ordered(run.domains)
+    for label, picked in (("Failing:", [d for d in ordered if d.status == FAIL]),
+                          ("Could not check:", [d for d in ordered if d.status == UNKNOWN]),
+                          ("Drifted:", [d for d in ordered if d.drifted])):
         if picked:
             after += Markup('<span class="mf-banner-list"><strong>{l}</strong> {links}</span>').format(
                 l=label, links=_domain_links(picked, link))
@@ -453,20 +454,28 @@ def drift_list(run, link: Link) -> Markup:
     items = []
     for seen, d, r in changes:
         broken = [c for c in d.checks if c.status in (FAIL, WARN)]
-        checks = _join(Markup('<span class="mf-drift-check">{b} <a href="{h}"><code>{id}</code></a></span> ').format(
-            b=badge(c.status), h=link(c.fix), id=c.id) for c in broken) or Markup("none")
+        checks = _join(Markup('<span class="mf-drift-check">{b} <a href="{h}">{id}</a></span> ').format(
+            b=badge(c.status), h=link(c.fix), id=check_id(c.id)) for c in broken) or Markup("none")
         items.append(Markup(
-            '<tr class="mf-r-drifted"><td class="mf-fit" data-label="First seen"><time>{t}</time></td>'
+            '<tr class="mf-r-drifted"><td class="mf-fit" data-label="First seen">{t}</td>'
             '<td class="mf-drift-what"><a class="mf-domain" href="{href}">{dom}</a><br><code class="mf-name">{name}</code> {type}'
             '<span class="mf-drift-checks"><strong>Checks now failing or warning:</strong> {checks}</span></td>'
             '<td class="mf-drift-change">{change}</td></tr>').format(
-            t=text(seen), href=link(domain_path(d.spec)), dom=text(d.spec.name),
+            t=_stamp(seen), href=link(domain_path(d.spec)), dom=text(d.spec.name),
             name=host(r.name.rstrip(".")), type=text(r.type), checks=checks,
             change=_change_lines(r.removed, r.added)))
     if not items:
         return block(Markup('<p class="mf-nodrift">No record set differs from the baseline.</p>'), "mf-drift-block", dns=False)
     return table("drift", '<th class="mf-fit">First seen</th><th>Domain and record set</th>'
                  "<th>Change (&minus; removed, + added)</th>", items, after=accept_note(link))
+
+
+def _stamp(stamp: str) -> Markup:
+    """An ISO timestamp that may break between its date and its time (a narrow column)."""
+    day, sep, clock = str(stamp).partition("T")
+    if not sep:
+        return Markup("<time>{}</time>").format(text(stamp))
+    return Markup('<time datetime="{s}">{d}<wbr>T{c}</time>').format(s=text(stamp), d=text(day), c=text(clock))
 
 
 def _desc(stamp: str) -> tuple:

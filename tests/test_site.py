@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.support.sites import DOMAINS, build, cli, make_project
+from tests.support.sites import DOMAINS, HOSTILE_NAMES, build, cli, hostile_config, make_project
 
 
 
@@ -227,27 +227,6 @@ def test_each_build_in_one_process_starts_with_fresh_state(tmp_path):
     for page in ("domains/", "scenarios/exchange-online/", "index.html", "tags/"):
         assert "first.example" not in second.page(page), page
     assert "second.example" in second.page("scenarios/third-party-filter/")
-
-
-#: Names the theme, YAML, Markdown or Jinja would read as code. Validation of domains.yml refuses
-#: most of them; the pages must hold anyway, so the tests build from a Config made directly.
-HOSTILE_NAMES = [
-    "<img src=x onerror=alert(1)>.example",
-    '"><script>alert(2)</script>.example',
-    "{{ 7*7 }}.example",
-    "&lt;script&gt;alert(4)&lt;/script&gt;.example",
-    "a\n---\ntitle: <script>alert(5)</script>\n---\n.example",
-    "[x](javascript:alert(6)){: onclick=alert(7) }.example",
-    "../../index.example",
-]
-
-
-def hostile_config():
-    from macros.config import Config, DomainSpec
-
-    return Config(path="crafted", domains=tuple(
-        DomainSpec(name=n, ascii=n, scenario="third-party-filter", filter_mx=("*.filter.example",))
-        for n in HOSTILE_NAMES))
 
 
 def test_hostile_domain_names_are_inert_in_titles_headers_tags_and_search(tmp_path):

@@ -114,3 +114,24 @@ def build_in_process(project: Path, site_dir: Path, config=None, **env) -> Build
         patch.chdir(project)
         mkdocs_build(load_config(str(project / "mkdocs.yml"), site_dir=str(site_dir)))
     return Build(0, "", project, site_dir)
+
+
+#: Names the theme, YAML, Markdown or Jinja would read as code. Validation of domains.yml refuses
+#: most of them; the pages must hold anyway, so the tests build from a Config made directly.
+HOSTILE_NAMES = [
+    "<img src=x onerror=alert(1)>.example",
+    '"><script>alert(2)</script>.example',
+    "{{ 7*7 }}.example",
+    "&lt;script&gt;alert(4)&lt;/script&gt;.example",
+    "a\n---\ntitle: <script>alert(5)</script>\n---\n.example",
+    "[x](javascript:alert(6)){: onclick=alert(7) }.example",
+    "../../index.example",
+]
+
+
+def hostile_config():
+    from macros.config import Config, DomainSpec
+
+    return Config(path="crafted", domains=tuple(
+        DomainSpec(name=n, ascii=n, scenario="third-party-filter", filter_mx=("*.filter.example",))
+        for n in HOSTILE_NAMES))
