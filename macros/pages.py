@@ -19,8 +19,10 @@ from markupsafe import Markup
 from . import render
 from .model import SCENARIOS
 
-#: Search weight of a domain page (Material's ``search.boost`` front matter): typing a few letters
-#: of a domain name finds its page before the runbooks that mention it.
+#: Search weight of a domain page: typing a domain's name finds its page before the runbooks that
+#: use the name in examples. Material's ``search: boost:`` front matter ("Setting up site search",
+#: https://squidfunk.github.io/mkdocs-material/setup/setting-up-site-search/#search-boosting);
+#: its search plugin copies it into each of the page's index entries (material/plugins/search).
 DOMAIN_SEARCH_BOOST = 10
 
 INDEX = "domains/index.md"

@@ -492,6 +492,7 @@ ROUTE_STYLES = {
     WARN: "fill:#fff2d6,stroke:#7a4a00,color:#7a4a00",
     FAIL: "fill:#fde4e6,stroke:#a0111f,color:#a0111f,stroke-width:3px",
     UNKNOWN: "fill:#e8ecf1,stroke:#3f4a57,color:#3f4a57,stroke-dasharray:4 3",
+    "end": "fill:#f3f4f6,stroke:#57606a,color:#1f2328",  # the internet: where mail starts and ends
 }
 _MERMAID_PLAIN = re.compile(r"[A-Za-z0-9 .:_-]")
 
@@ -562,7 +563,7 @@ def route_source(report) -> str:
         opening, closing = {"box": ("[", "]"), "round": ("([", "])"), "db": ("[(", ")]")}[shape]
         nodes.append(f"{nid}{opening}{label}{closing}" + (f":::st_{state}" if state else ""))
 
-    node("inet", "round", _label("Senders on the internet"), None)
+    node("inet", "round", _label("Senders on the internet"), "end")
     exo_host = spec.expected_exo_host.rstrip(".")
     node("exo", "box", _label("Exchange Online", exo_host, f"exo-host: {LABELS.get(of('exo-host'), 'UNKNOWN')}"),
          of("exo-host"))
@@ -585,7 +586,7 @@ def route_source(report) -> str:
         node("onprem", "db", _label("On-premises Exchange", ips, f"spf-senders: {LABELS.get(of('spf-senders'), 'UNKNOWN')}"),
              of("spf-senders"))
         edges += ['exo -->|"mailboxes on-premises"| onprem', 'onprem -.->|"outbound"| exo']
-    node("out", "round", _label("Recipients on the internet"), None)
+    node("out", "round", _label("Recipients on the internet"), "end")
     if getattr(spec, "outbound", "direct") == "filter":
         state = of("outbound-route", "spf-senders")
         node("smart", "box", _label(f"Smart host of {spec.filter_name}", f"outbound: {LABELS.get(state, 'UNKNOWN')}"), state)

@@ -288,6 +288,16 @@ def contrast(locator) -> dict:
     return locator.evaluate(CONTRAST)
 
 
+def contrast_of(foreground: str, background: str) -> float:
+    """WCAG 2.x contrast ratio of two opaque ``rgb(r, g, b)`` colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(v) / 255 for v in re.findall(r"\d+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def dark_mode(page) -> None:
     page.locator("label[title='Switch to dark mode']").click()
     expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
@@ -672,6 +682,12 @@ def test_each_domain_page_draws_its_mail_route(browser, base_url, site, width, s
         assert fills[bypass] == "rgb(253, 228, 230)", fills  # FAIL: the host that bypasses the filter
         assert fills[filtered] == "rgb(227, 246, 232)", fills  # PASS: the filter's own host
         expect(nodes.filter(has_text="bypasses the filter: FAIL")).to_have_count(1)
+        for i in range(nodes.count()):  # every label readable on its node, in either scheme
+            node = nodes.nth(i)
+            fill = node.locator("rect, path, polygon").first.evaluate("el => getComputedStyle(el).fill")
+            colour = node.locator(".nodeLabel").first.evaluate("el => getComputedStyle(el).color")
+            ratio = contrast_of(colour, fill)
+            assert ratio >= 4.5, f"{scheme}: {node.inner_text()!r} label {colour} on {fill}: {ratio:.2f}"
         expect(svg).to_contain_text("Exchange Online")
         route = page.locator(".mf-route-block")
         screenshot(route, f"route-{FAILING}-{width}-{scheme}")
