@@ -32,6 +32,7 @@ import signal
 import socket
 import struct
 import sys
+from pathlib import Path
 
 import dns.exception
 import dns.flags
@@ -45,8 +46,10 @@ import dns.rdatatype
 import dns.rdtypes.ANY.TXT
 import dns.rrset
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support import answer  # noqa: E402  (the answer core the test fault server uses too)
+
 TTL = 3600
-MAX_HOPS = 16
 #: Socket buffers of the UDP socket (capped by net.core.rmem_max / wmem_max).
 UDP_BUFFER = 1 << 22
 SOA_TEXT = "ns1.bench.invalid. hostmaster.bench.invalid. 1 3600 600 86400 300"
@@ -83,43 +86,36 @@ class Zone:
                     break
                 name = name.parent()
         soa = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.SOA, SOA_TEXT)
-        self.soa = {}
+        self.soa_sets = {}
         for apex in data.get("zones", []):
             name = dns.name.from_text(apex)
-            self.soa[name] = dns.rrset.from_rdata_list(name, 300, [soa])
+            self.soa_sets[name] = dns.rrset.from_rdata_list(name, 300, [soa])
 
     def zone_of(self, name: dns.name.Name) -> dns.name.Name | None:
         """The deepest apex at or above ``name``; None when the server serves no zone for it."""
         while True:
-            if name in self.soa:
+            if name in self.soa_sets:
                 return name
             if name == dns.name.root:
                 return None
             name = name.parent()
 
-    def fill(self, response: dns.message.Message, qname: dns.name.Name, qtype: int) -> None:
-        current, seen = qname, set()
-        for _ in range(MAX_HOPS):
-            node = self.nodes.get(current)
-            if node:
-                if qtype in node:
-                    response.answer.append(node[qtype])
-                    return
-                cname = node.get(dns.rdatatype.CNAME)
-                if cname is not None and qtype != dns.rdatatype.CNAME:
-                    response.answer.append(cname)
-                    seen.add(current)
-                    target = cname[0].target
-                    if not self.cname_data or target in seen or self.zone_of(target) is None:
-                        return
-                    current = target
-                    continue
-            if current not in self.existing:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            apex = self.zone_of(current)
-            if apex is not None:
-                response.authority.append(self.soa[apex])
-            return
+    # ---- answer.ZoneData: the data as the shared answer core reads it ---------------------
+
+    def node(self, name: dns.name.Name) -> dict[int, dns.rrset.RRset]:
+        return self.nodes.get(name) or {}
+
+    def exists(self, name: dns.name.Name) -> bool:
+        return name in self.existing
+
+    def soa(self, name: dns.name.Name) -> dns.rrset.RRset | None:
+        apex = self.zone_of(name)
+        return None if apex is None else self.soa_sets[apex]
+
+    def follows(self, current: dns.name.Name, target: dns.name.Name) -> bool:
+        """A CNAME target in any zone this server serves is answered too (``--no-cname-data``:
+        never, so the client asks for the target itself)."""
+        return self.cname_data and self.zone_of(target) is not None
 
 
 class Server:
@@ -181,34 +177,19 @@ class Server:
         stats["rcodes"][rcode] = stats["rcodes"].get(rcode, 0) + 1
 
     def _build(self, wire: bytes, transport: str) -> tuple[bytes | None, bool]:
-        try:
-            query = dns.message.from_wire(wire)
-        except dns.exception.DNSException:
+        query = answer.parse_query(wire)
+        if query is None:
             self.stats["errors"] += 1
-            return None, True
-        if query.flags & dns.flags.QR or len(query.question) != 1:
             return None, True
         question = query.question[0]
         response = dns.message.make_response(query, our_payload=4096)
         if question.rdclass == dns.rdataclass.CH:
             return self._control(response, question.name), True
-        response.flags |= dns.flags.AA
-        if question.rdclass != dns.rdataclass.IN:
-            response.set_rcode(dns.rcode.REFUSED)
-        else:
-            self.zone.fill(response, question.name, question.rdtype)
+        response = answer.authoritative_response(query)
+        if not answer.refuse_non_in(query, response):
+            answer.fill(response, question.name, question.rdtype, self.zone)
         rcode = dns.rcode.to_text(response.rcode())
-        limit = 65535
-        if transport == "udp":
-            limit = max(512, query.payload) if query.edns >= 0 else 512
-        truncated = False
-        try:
-            reply = response.to_wire(max_size=limit)
-        except dns.exception.TooBig:
-            truncated = True
-            short = dns.message.make_response(query, our_payload=4096)
-            short.flags |= dns.flags.AA | dns.flags.TC
-            reply = short.to_wire()
+        reply, truncated = answer.to_wire(query, response, transport)
         self.replies[(transport, wire[2:])] = (reply[2:], rcode, truncated)
         self._count(transport, rcode, truncated)
         return reply, False

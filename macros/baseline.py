@@ -160,7 +160,7 @@ def dump(written_at: str, resolver: str, domains: dict, scenarios: dict, lookups
             {
                 "name": lk.name,
                 "type": lk.rdtype,
-                "status": lk.status,
+                "status": str(lk.status),  # a plain str: YAML safe_dump knows no StrEnum
                 "values": list(lk.values),
                 "chain": list(lk.chain),
                 **({"cname_loop": True} if lk.cname_loop else {}),

@@ -16,13 +16,12 @@ from . import dmarc as dmarc_mod
 from . import mx as mx_mod
 from . import spf
 from .config import DomainSpec
-from .model import CHECK_IDS, FAIL, PASS, UNKNOWN, WARN, Check
-from .resolve import NODATA, NXDOMAIN, TIMEOUT, SERVFAIL, Lookup
+from .model import CHECK_IDS, FAIL, INFO, PASS, UNKNOWN, WARN, Check
+from .resolve import ERROR, NODATA, NXDOMAIN, TIMEOUT, SERVFAIL, Answers, Lookup
+from .spf import policy as spf_policy
 
-M365_SPF_INCLUDE = "spf.protection.outlook.com"
+M365_SPF_INCLUDE = spf_policy.M365_SPF
 AUTODISCOVER_TARGET = "autodiscover.outlook.com."
-MAX_DNS_TERMS = 10
-MAX_VOID_LOOKUPS = 2
 
 HYBRID = "hybrid-third-party"
 
@@ -34,6 +33,7 @@ FIX_TWO_SPF = "common-issues/#two-spf-records"
 FIX_SOFTFAIL = "common-issues/#spf-softfail"
 FIX_LOOKUPS = "common-issues/#too-many-spf-lookups"
 FIX_HYBRID_SPF = "common-issues/#hybrid-spf-missing-onprem"
+FIX_FILTER_SPF = "common-issues/#filter-outbound-not-in-spf"
 FIX_DMARC = "common-issues/#dmarc"
 FIX_DKIM = "common-issues/#dkim"
 FIX_AUTODISCOVER = "common-issues/#autodiscover"
@@ -62,29 +62,30 @@ def base_queries(spec: DomainSpec) -> list[tuple[str, str]]:
         ("selector2._domainkey." + apex, "TXT"),
         ("autodiscover." + apex, "A"),
         (spec.expected_exo_host, "A"),
-    ]
+    ] + spf_policy.lookups(spec)
 
 
-def evaluate(spec: DomainSpec, resolver, spf_tree: "spf.Tree | None" = None) -> list[Check]:
-    """All ten checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order.
+def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcome",
+             spf_tree: "spf.Tree | None" = None) -> list[Check]:
+    """All checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order, from answers only.
 
-    ``resolver`` needs ``key``, ``lookup`` and ``lookup_many`` (a Resolver, or the baseline's
-    stand-in offline); lookups are
-    cached by the resolver, so this asks DNS only for what is not cached yet. ``spf_tree`` is
-    the :func:`spf.analyze` tree of the domain when the caller already has it.
+    ``answers`` is a read-only mapping of lookups (the engine resolved every one the checks
+    read); ``spf_outcome`` the evaluations of :mod:`macros.spf.policy`. A lookup missing from
+    ``answers`` reads as an error (unknown), never as an absent record.
     """
-    queries = base_queries(spec)
-    answers = resolver.lookup_many(queries)
-    mx_l, txt_l, dmarc_l, sel1_l, sel2_l, ad_l, exo_l = (answers[resolver.key(*q)] for q in queries)
-    tree = spf_tree if spf_tree is not None else spf.analyze(spec.fqdn, resolver.lookup)
+    def get(name: str, rdtype: str) -> Lookup:
+        found = answers.get(name, rdtype)
+        return found if found is not None else Lookup(name, rdtype, ERROR, reason="not looked up")
+
+    mx_l, txt_l, dmarc_l, sel1_l, sel2_l, ad_l, exo_l = (get(*q) for q in base_queries(spec)[:7])
     checks = [
         mx_route(spec, mx_l),
         exo_host(spec, exo_l),
         spf_present(spec, txt_l),
-        spf_m365(spec, txt_l, tree),
-        spf_all(spec, txt_l, tree),
-        spf_lookups(spec, txt_l, tree),
-        spf_senders(spec, txt_l, resolver),
+        spf_m365(spec, txt_l, spf_outcome),
+        spf_all(spec, txt_l, spf_outcome),
+        spf_lookups(spec, txt_l, spf_outcome),
+        spf_senders(spec, txt_l, spf_outcome),
         dmarc(spec, dmarc_l),
         dkim(spec, sel1_l, sel2_l),
         autodiscover(spec, ad_l),
@@ -111,10 +112,11 @@ def _expected(spec: DomainSpec, check_id: str) -> str:
     return {
         "exo-host": f"{spec.expected_exo_host.rstrip('.')} resolves",
         "spf-present": "exactly one v=spf1 TXT record",
-        "spf-m365": f"the SPF policy reaches include:{M365_SPF_INCLUDE}",
-        "spf-all": "the SPF policy ends in -all",
-        "spf-lookups": f"at most {MAX_DNS_TERMS} DNS-querying terms and {MAX_VOID_LOOKUPS} void lookups",
-        "spf-senders": "every listed sender IP gets pass",
+        "spf-m365": f"check_host gives pass for one address of every range of {M365_SPF_INCLUDE}",
+        "spf-all": "check_host gives fail for unlisted senders (192.0.2.1, 2001:db8::1)",
+        "spf-lookups": (f"every evaluation within at most {spf.MAX_DNS_TERMS} DNS-querying terms "
+                        f"and {spf.MAX_VOID_LOOKUPS} void lookups, no permerror"),
+        "spf-senders": "check_host gives pass for every listed sender IP",
         "dmarc": "one valid v=DMARC1 record with p=quarantine or p=reject",
         "dkim": (f"selector1/selector2._domainkey CNAMEs to "
                  f"selectorN-{dkim_mod.dashed(spec.ascii)}._domainkey.{spec.tenant or '<tenant>'}"
@@ -241,175 +243,177 @@ def spf_present(spec: DomainSpec, lookup: Lookup) -> Check:
     return Check(cid, PASS, f"{spec.name} has one SPF record", expected, records[0], _spf_fix(spec))
 
 
-def _broken_policy(tree: "spf.Tree") -> str | None:
-    """Why the apex policy cannot authorize anybody, or None when it can be evaluated."""
-    root = tree.root
-    if root.status == "none":
-        return "there is no SPF record"
-    if root.status == "multiple":
-        return "there are several SPF records (permerror)"
-    if root.status == "permerror":
-        return f"the SPF record has an error ({root.reason})"
-    return None
+def _spf_root_cause(spec: DomainSpec, txt: Lookup) -> str:
+    """One root cause, one message: with several SPF records every evaluation is permerror
+    (RFC 7208 section 4.5); the SPF checks say that once, pointing at spf-present."""
+    records = spf.select(txt.values) if txt.found else []
+    if len(records) > 1:
+        return (f"{spec.name} publishes {len(records)} SPF records, so every evaluation ends in "
+                "permerror (see spf-present)")
+    return ""
 
 
-def _path_to(tree: "spf.Tree", domain: str) -> list["spf.Node"] | None:
-    """The nodes from the root down to ``domain``'s node, depth first, through includes that
-    pass (qualifier ``+``: RFC 7208 section 5.2, a matching ``-include`` fails the mail) and
-    redirects. The tree holds only terms check_host() can reach (none after ``all``)."""
-    todo = [(tree.root, [tree.root])]
-    while todo:
-        node, path = todo.pop()
-        if node.domain.lower().rstrip(".") == domain and node is not tree.root:
-            return path
-        todo.extend((child, path + [child]) for child in reversed(node.children)
-                    if child.via != "include" or child.qualifier in ("+", ""))
-    return None
+def _results(evaluations) -> str:
+    """``40.92.0.1: pass, 192.0.2.1: fail`` (errors with their explanation)."""
+    return ", ".join(ev.describe() for ev in evaluations)
 
 
-def _policy_unknown(spec: DomainSpec, cid: str, txt: Lookup, tree: "spf.Tree") -> Check | None:
-    """``unknown`` when the apex TXT lookup (or the policy root) got no definite answer."""
+def _incomplete(spec: DomainSpec, cid: str, evaluations, fix: str) -> Check | None:
+    """``unknown`` when an evaluation hit temperror (a lookup got no definite answer)."""
+    unsure = [ev for ev in evaluations if ev.result == spf.SpfResult.TEMPERROR]
+    if not unsure:
+        return None
+    return Check(cid, UNKNOWN, f"Could not check: SPF evaluation for {unsure[0].ip} got temperror "
+                 f"({unsure[0].explanation or 'a lookup failed'})", _expected(spec, cid),
+                 _results(unsure), fix)
+
+
+def spf_m365(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Check:
+    """check_host() (RFC 7208 section 4) gives ``pass`` for one address of every ``ip4``/``ip6``
+    range of the live spf.protection.outlook.com record."""
+    cid, expected, fix = "spf-m365", _expected(spec, "spf-m365"), _spf_fix(spec)
     if not txt.definite:
         return _not_definite(spec, cid, txt)
-    if tree.root.status == "temperror":
-        return Check(cid, UNKNOWN, f"Could not check: {tree.root.reason}", _expected(spec, cid),
-                     "not checked", _default_fix(spec, cid))
-    return None
+    if outcome.m365 is None:
+        return Check(cid, UNKNOWN, f"Could not check: the live {M365_SPF_INCLUDE} record is not "
+                     "known (its lookup got no definite answer, or it holds no single SPF record)",
+                     expected, "not checked", fix)
+    if not outcome.m365:
+        return Check(cid, UNKNOWN, f"Could not check: the live {M365_SPF_INCLUDE} record lists no "
+                     "ip4/ip6 ranges to test", expected, "not checked", fix)
+    evaluations = [ev for _net, ev in outcome.m365]
+    bad = [(net, ev) for net, ev in outcome.m365
+           if ev.result not in (spf.SpfResult.PASS, spf.SpfResult.TEMPERROR)]
+    if bad:
+        cause = _spf_root_cause(spec, txt)
+        shown = ", ".join(f"{ev.ip} ({net}) gets {ev.result}" for net, ev in bad[:3])
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        reason = (f"Mail from Microsoft 365 fails SPF: {cause}" if cause else
+                  f"Mail from Microsoft 365 does not pass SPF: {shown}{more}")
+        return Check(cid, FAIL, reason, expected,
+                     f"{len(bad)} of {len(evaluations)} addresses do not pass: " + _results(ev for _n, ev in bad),
+                     fix)
+    unsure = _incomplete(spec, cid, evaluations, fix)
+    if unsure:
+        return unsure
+    return Check(cid, PASS, f"Every one of Microsoft 365's {len(evaluations)} address ranges "
+                 f"({M365_SPF_INCLUDE}) gets pass", expected,
+                 f"pass for {len(evaluations)} of {len(evaluations)} addresses", fix)
 
 
-def spf_m365(spec: DomainSpec, txt: Lookup, tree: "spf.Tree") -> Check:
-    """The policy reaches include:spf.protection.outlook.com (RFC 7208 sections 5.2, 6.1)."""
-    cid, expected, fix = "spf-m365", _expected(spec, "spf-m365"), _spf_fix(spec)
-    early = _policy_unknown(spec, cid, txt, tree)
-    if early:
-        return early
-    broken = _broken_policy(tree)
-    if broken:
-        return Check(cid, FAIL, f"Mail sent from Microsoft 365 fails SPF: {broken}", expected,
-                     tree.root.record or "no SPF record", fix)
-    path = _path_to(tree, M365_SPF_INCLUDE)
-    if path:
-        hops = [f"{n.via} {n.domain}" for n in path[1:-1]]
-        how = "directly" if not hops else "through " + ", ".join(hops)
-        return Check(cid, PASS, f"The SPF policy includes {M365_SPF_INCLUDE} {how}", expected,
-                     f"include:{M365_SPF_INCLUDE} reached {how}", fix)
-    if tree.unknown:
-        return Check(cid, UNKNOWN, "Could not check: part of the SPF tree got no definite answer "
-                     f"({tree.reason})", expected, "not reached in the part that resolved", fix)
-    return Check(cid, FAIL, f"The SPF policy does not include {M365_SPF_INCLUDE}: mail sent from "
-                 "Microsoft 365 fails SPF", expected, tree.root.record or "", fix)
-
-
-def spf_all(spec: DomainSpec, txt: Lookup, tree: "spf.Tree") -> Check:
-    """How the policy ends (RFC 7208 section 5.1: all; section 4.7: no match is neutral)."""
+def spf_all(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Check:
+    """What an unlisted sender gets (RFC 7208 sections 2.6, 4.7, 5.1): the documentation
+    addresses 192.0.2.1 (RFC 5737) and 2001:db8::1 (RFC 3849)."""
     cid, expected, fix = "spf-all", _expected(spec, "spf-all"), _spf_fix(spec)
-    early = _policy_unknown(spec, cid, txt, tree)
-    if early:
-        return early
-    root = tree.root
-    if root.status == "none":
-        return Check(cid, WARN, f"{spec.name} has no SPF record, so nothing ends in -all",
-                     expected, "no SPF record", fix)
-    if root.status == "multiple":
-        return Check(cid, WARN, "There are several SPF records, so no single policy ends in -all",
-                     expected, "several SPF records", FIX_TWO_SPF)
-    qualifier = tree.all_qualifier
-    if qualifier == "-":
-        return Check(cid, PASS, "The SPF policy ends in -all: receivers reject unlisted senders",
-                     expected, "-all", fix)
-    if qualifier == "~":
-        return Check(cid, WARN, "The SPF policy ends in ~all (softfail): forged mail is only "
-                     "marked, not rejected", expected, "~all", FIX_SOFTFAIL)
-    if qualifier == "?":
-        return Check(cid, WARN, "The SPF policy ends in ?all (neutral): it says nothing about "
-                     "unlisted senders", expected, "?all", fix)
-    if qualifier == "+":
-        return Check(cid, FAIL, "The SPF policy ends in +all: anyone on the internet may send as "
-                     f"{spec.name}", expected, "+all", fix)
-    if tree.unknown:
-        return Check(cid, UNKNOWN, "Could not check: part of the SPF tree got no definite answer "
-                     f"({tree.reason})", expected, "not checked", fix)
-    return Check(cid, WARN, "The SPF policy has no all term: unlisted senders get neutral",
-                 expected, "no all", fix)
+    if not txt.definite:
+        return _not_definite(spec, cid, txt)
+    evaluations = list(outcome.unlisted)
+    observed = _results(evaluations)
+    R = spf.SpfResult
+    passing = [ev for ev in evaluations if ev.result == R.PASS]
+    if passing:
+        return Check(cid, FAIL, f"An unlisted sender ({passing[0].ip}) gets pass: anyone on the "
+                     f"internet may send as {spec.name}", expected, observed, fix)
+    broken = [ev for ev in evaluations if ev.result == R.PERMERROR]
+    if broken:
+        cause = _spf_root_cause(spec, txt) or f"permerror ({broken[0].explanation})"
+        return Check(cid, FAIL, f"SPF evaluation ends in {cause}: receivers may treat the "
+                     "domain's mail as failing SPF or ignore SPF altogether", expected, observed,
+                     FIX_TWO_SPF if _spf_root_cause(spec, txt) else FIX_LOOKUPS)
+    unsure = _incomplete(spec, cid, evaluations, fix)
+    if unsure:
+        return unsure
+    results = {ev.result for ev in evaluations}
+    if results == {R.FAIL}:
+        return Check(cid, PASS, "An unlisted sender gets fail (-all): SPF asks receivers to "
+                     "reject such mail (what each receiver does is its own policy; with DMARC "
+                     "enforcing, -all and ~all end alike)", expected, observed, fix)
+    if R.NONE in results:
+        return Check(cid, WARN, f"{spec.name} has no SPF record, so unlisted senders get none",
+                     expected, observed, fix)
+    if R.SOFTFAIL in results:
+        return Check(cid, WARN, "An unlisted sender gets softfail (~all): receivers that act on "
+                     "SPF alone accept it, marked; DMARC with p=quarantine or p=reject still "
+                     "stops it", expected, observed, FIX_SOFTFAIL)
+    return Check(cid, WARN, "An unlisted sender gets neutral: the policy says nothing about "
+                 "senders it does not list (?all, or no all term)", expected, observed, fix)
 
 
-def spf_lookups(spec: DomainSpec, txt: Lookup, tree: "spf.Tree") -> Check:
-    """RFC 7208 section 4.6.4: at most 10 DNS-querying terms and 2 void lookups; loops and
-    syntax errors (section 4.6) are permerror."""
+def spf_lookups(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Check:
+    """RFC 7208 section 4.6.4, as evaluation meets it for every address above: at most
+    10 DNS-querying terms and 2 void lookups; a loop, a syntax error or any other permerror
+    (sections 4.6, 5.2, 6.1) fails too."""
     cid, expected = "spf-lookups", _expected(spec, "spf-lookups")
-    early = _policy_unknown(spec, cid, txt, tree)
-    if early:
-        return replace(early, fix=FIX_LOOKUPS)
-    observed = f"{tree.dns_terms} DNS-querying term(s), {tree.void_lookups} void lookup(s)"
-    if tree.root.status == "none":
-        return Check(cid, PASS, f"{spec.name} has no SPF record, so there are no lookups to count",
-                     expected, observed, FIX_LOOKUPS)
-    if tree.dns_terms > MAX_DNS_TERMS:
-        return Check(cid, FAIL, f"The SPF policy needs {tree.dns_terms} DNS lookups; the limit is "
-                     f"{MAX_DNS_TERMS}, so receivers return permerror", expected, observed, FIX_LOOKUPS)
-    if tree.void_lookups > MAX_VOID_LOOKUPS:
-        return Check(cid, FAIL, f"The SPF policy has {tree.void_lookups} lookups of names that do "
-                     f"not exist; the limit is {MAX_VOID_LOOKUPS}, so receivers return permerror",
-                     expected, observed, FIX_LOOKUPS)
-    if tree.loop:
-        loop = next((e for e in tree.errors if e.startswith("include loop")), "include loop")
-        return Check(cid, FAIL, f"The SPF policy has an {loop}", expected, observed, FIX_LOOKUPS)
-    if tree.errors:
-        return Check(cid, FAIL, f"The SPF policy is broken (permerror): {tree.errors[0]}",
-                     expected, observed, FIX_LOOKUPS)
-    if tree.unknown:
-        return Check(cid, UNKNOWN, "Could not check: part of the SPF tree got no definite answer "
-                     f"({tree.reason})", expected, observed, FIX_LOOKUPS)
-    return Check(cid, PASS, f"The SPF policy needs {tree.dns_terms} of {MAX_DNS_TERMS} DNS lookups "
-                 f"and {tree.void_lookups} of {MAX_VOID_LOOKUPS} void lookups", expected, observed,
-                 FIX_LOOKUPS)
+    if not txt.definite:
+        return replace(_not_definite(spec, cid, txt), fix=FIX_LOOKUPS)
+    evaluations = outcome.all()
+    terms = max((ev.dns_terms for ev in evaluations), default=0)
+    voids = max((ev.void_lookups for ev in evaluations), default=0)
+    observed = (f"at most {terms} DNS-querying term(s) and {voids} void lookup(s) over "
+                f"{len(evaluations)} evaluation(s)")
+    if txt.found and not spf.select(txt.values) or txt.status in (NXDOMAIN, NODATA):
+        return Check(cid, INFO, f"{spec.name} has no SPF record, so there is nothing to evaluate",
+                     expected, "no SPF record", FIX_LOOKUPS)
+    broken = [ev for ev in evaluations if ev.result == spf.SpfResult.PERMERROR]
+    if broken:
+        ev = broken[0]
+        cause = _spf_root_cause(spec, txt)
+        low = ev.explanation.lower()
+        if cause:
+            reason = f"SPF is broken (permerror): {cause}"
+        elif ev.loop:
+            reason = (f"The SPF policy has an include loop: {' -> '.join(ev.loop)} (evaluation "
+                      "ends in permerror)")
+        elif "dns lookups" in low:
+            where = f"; the {spf.MAX_DNS_TERMS + 1}th is {ev.broke}" if ev.broke else ""
+            reason = (f"Evaluation for {ev.ip} needs more than {spf.MAX_DNS_TERMS} DNS-querying "
+                      f"terms{where}, so receivers return permerror")
+        elif "void lookup" in low:
+            where = f"; the last was {ev.broke}" if ev.broke else ""
+            reason = (f"Evaluation for {ev.ip} meets more than {spf.MAX_VOID_LOOKUPS} void lookups "
+                      f"(names without records{where}), so receivers return permerror")
+        else:
+            reason = f"Evaluation for {ev.ip} ends in permerror: {ev.explanation}"
+        return Check(cid, FAIL, reason, expected, observed + "; " + _results(broken[:2]),
+                     FIX_TWO_SPF if cause else FIX_LOOKUPS)
+    unsure = _incomplete(spec, cid, evaluations, FIX_LOOKUPS)
+    if unsure:
+        return unsure
+    return Check(cid, PASS, f"Evaluation stays within RFC 7208's limits: at most {terms} of "
+                 f"{spf.MAX_DNS_TERMS} DNS-querying terms and {voids} of {spf.MAX_VOID_LOOKUPS} "
+                 "void lookups", expected, observed, FIX_LOOKUPS)
 
 
-def _sender_ips(spec: DomainSpec) -> list[tuple[str, str]]:
-    """(ip, role) of every IP that must pass SPF, each once, in domains.yml order."""
-    out, seen = [], set()
-    for role, ips in (("on-premises", spec.onprem_ips), ("filter", spec.filter_ips),
-                      ("sender", spec.senders)):
-        for ip in ips:
-            if ip not in seen:
-                seen.add(ip)
-                out.append((ip, role))
-    return out
-
-
-def spf_senders(spec: DomainSpec, txt: Lookup, resolver) -> Check:
-    """Every listed sender IP gets ``pass`` from RFC 7208 check_host(), run for
-    postmaster@<domain> with the domain as HELO."""
+def spf_senders(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Check:
+    """Every listed sender IP (and, with ``outbound: filter``, one address of every range of the
+    filter's SPF include) gets ``pass`` from check_host() for postmaster@<domain>."""
     cid, expected = "spf-senders", _expected(spec, "spf-senders")
     hybrid = spec.scenario == HYBRID
-    problem_fix = FIX_HYBRID_SPF if hybrid else _spf_fix(spec)
-    ips = _sender_ips(spec)
     if not txt.definite:
         return _not_definite(spec, cid, txt)
-    if not ips:
+    results = list(outcome.senders)
+    if not results:
         if hybrid:
             return Check(cid, WARN, "No on-premises IPs are listed for this hybrid domain, so SPF "
                          "is not tested for the on-premises servers (add onprem_ips)", expected,
                          "no IPs listed", FIX_HYBRID_SPF)
-        return Check(cid, PASS, "No sender IPs are listed for this domain, so there is nothing to "
-                     "test", expected, "no IPs listed", _spf_fix(spec))
-    if not txt.definite:
-        return _not_definite(spec, cid, txt)
-    sender = f"postmaster@{spec.ascii}"
-    results = [(ip, role, spf.check_host(ip, sender, spec.ascii, resolver)) for ip, role in ips]
-    observed = ", ".join(f"{ip} ({role}): {r.result}" for ip, role, r in results)
-    bad = [(ip, role, r) for ip, role, r in results if r.result not in ("pass", "temperror")]
+        return Check(cid, INFO, "No sender IPs are listed for this domain, so nothing was tested "
+                     "(add onprem_ips, filter_ips or senders to test them)", expected,
+                     "no IPs listed", _spf_fix(spec))
+    observed = ", ".join(f"{s.label()}: {ev.result}" for s, ev in results)
+    bad = [(s, ev) for s, ev in results
+           if ev.result not in (spf.SpfResult.PASS, spf.SpfResult.TEMPERROR)]
     if bad:
-        shown = ", ".join(f"{ip} ({role}) gets {r.result}" for ip, role, r in bad)
-        return Check(cid, FAIL, f"SPF does not pass every sender: {shown}", expected, observed,
-                     problem_fix)
-    unsure = [(ip, role, r) for ip, role, r in results if r.result == "temperror"]
+        shown = ", ".join(f"{s.label()} gets {ev.result}" for s, ev in bad[:4])
+        roles = {s.role for s, _ev in bad}
+        fix = (FIX_FILTER_SPF if spf_policy.FILTER in roles else
+               FIX_HYBRID_SPF if spf_policy.ON_PREMISES in roles else _spf_fix(spec))
+        return Check(cid, FAIL, f"SPF does not pass every sender: {shown}", expected, observed, fix)
+    unsure = _incomplete(spec, cid, [ev for _s, ev in results], _spf_fix(spec))
     if unsure:
-        ip, role, r = unsure[0]
-        return Check(cid, UNKNOWN, f"Could not check: SPF for {ip} ({role}) got temperror "
-                     f"({r.explanation or 'a lookup failed'})", expected, observed, _spf_fix(spec))
-    said = ("The listed sender IP passes SPF" if len(results) == 1
-            else f"All {len(results)} listed sender IPs pass SPF")
+        return unsure
+    said = ("The listed sender passes SPF" if len(results) == 1
+            else f"All {len(results)} senders pass SPF")
     return Check(cid, PASS, said, expected, observed, _spf_fix(spec))
 
 

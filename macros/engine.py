@@ -10,6 +10,7 @@ No MkDocs imports here: the CLI, the site and the tests share this engine.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,12 +18,14 @@ from datetime import datetime, timezone
 from . import checks as checks_mod
 from . import drift as drift_mod
 from . import spf
+from .spf import policy as spf_policy
 from .baseline import Baseline
 from .config import Config, DomainSpec
 from .model import DRIFTED, FAIL, UNKNOWN, Check, RecordReport, worst
-from .resolve import FOUND, Lookup, Resolver
+from .resolve import FOUND, CacheView, Lookup, Resolver
 
-#: How deep the engine follows SPF include/redirect chains when prefetching (RFC 7208 allows 10).
+#: Waves of SPF tree prefetching at most: every walk stops at RFC 7208's 10 DNS-querying terms,
+#: so a chain is at most 10 includes deep, plus one wave for the addresses of MX hosts.
 MAX_SPF_WAVES = 12
 
 SOURCE_LIVE = "live"
@@ -212,6 +215,21 @@ class BaselineResolver:
     def lookup_many(self, keys, fresh: bool = False) -> dict:
         return {self.key(*k): self.lookup(*k) for k in keys}
 
+    @property
+    def answers(self) -> "_OfflineAnswers":
+        """Offline answers never miss: what the baseline does not hold is an error (unknown)."""
+        return _OfflineAnswers(self)
+
+    @property
+    def stored(self):
+        """Only what the baseline holds (None for the rest): what a page lists."""
+        return CacheView(self.baseline.lookups, self.key)
+
+
+class _OfflineAnswers:
+    def __init__(self, resolver: BaselineResolver):
+        self.get = resolver.lookup
+
 
 def run(
     config: Config,
@@ -220,9 +238,12 @@ def run(
     offline: bool = False,
     confirm_delay: float = 2.0,
     previous: dict | None = None,
+    sleep=time.sleep,
 ) -> RunReport:
     """Check every domain of ``config``; see the module docstring.
 
+    Named phases: health (the canary), base lookups, drift plan with its second look (after
+    ``sleep(confirm_delay)``), SPF lookups and evaluation, judgement.
     ``previous``: the last ``drift.json``, if any, to date changes that were already drifted then.
     """
     started = time.monotonic()
@@ -230,23 +251,51 @@ def run(
     if offline or resolver is None:
         return _run_offline(config, baseline, now)
 
-    canary = resolver.lookup(*config.canary)
-    healthy = canary.status == FOUND
-    if healthy:
-        reason = f"canary {config.canary[0]} {config.canary[1]} answered"
-    else:
-        reason = f"canary {config.canary[0]} {config.canary[1]}: {canary.describe()}"
+    healthy, reason = _health(config, resolver)
     if not healthy:
         reports = [_unhealthy_report(spec, baseline, reason, now) for spec in config.domains]
         return RunReport(now, resolver.description, False, reason, False, baseline, reports,
                          lookup_seconds=time.monotonic() - started,
                          queries=resolver.stats.queries)
 
-    # 1. every base lookup of every domain, at once
-    base = [key for spec in config.domains for key in checks_mod.base_queries(spec)]
-    resolver.lookup_many(base)
+    _resolve_base(config, resolver)
+    plans, flapped = _plan_drift(config, resolver, baseline, confirm_delay, sleep)
+    trees, spf_outcomes = _resolve_spf(config, resolver)
 
-    # 2. drift plan; differences looked at a second time, a moment later
+    sightings = drift_mod.previous_sightings(previous)
+    reports = []
+    answers = resolver.answers
+    for spec in config.domains:
+        tree = trees[spec.ascii]
+        checks = checks_mod.evaluate(spec, answers, spf_outcomes[spec.ascii], tree)
+        rspecs, records = plans[spec.ascii]
+        records = drift_mod.date_changes(spec.ascii, records, sightings, now)
+        lookups = _domain_lookups(spec, answers, tree)
+        reports.append(DomainReport(spec, checks, records, lookups, tree, SOURCE_LIVE, now,
+                                    flapped=flapped.get(spec.ascii, [])))
+    return RunReport(now, resolver.description, True, reason, False, baseline, reports,
+                     lookup_seconds=time.monotonic() - started,
+                     queries=resolver.stats.queries)
+
+
+# ---- the phases --------------------------------------------------------------------------------
+
+def _health(config: Config, resolver: Resolver) -> tuple[bool, str]:
+    """The canary must resolve before anything is judged (CONTRACT.md)."""
+    canary = resolver.lookup(*config.canary)
+    if canary.status == FOUND:
+        return True, f"canary {config.canary[0]} {config.canary[1]} answered"
+    return False, f"canary {config.canary[0]} {config.canary[1]}: {canary.describe()}"
+
+
+def _resolve_base(config: Config, resolver: Resolver) -> None:
+    """Every base lookup of every domain, at once (one wave)."""
+    resolver.lookup_many([key for spec in config.domains for key in checks_mod.base_queries(spec)])
+
+
+def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_delay: float, sleep):
+    """The drift plan of every domain; a difference is looked at a second time, ``confirm_delay``
+    seconds later, before it counts. Returns ({ascii: (record specs, reports)}, {ascii: flaps})."""
     plans = {}
     confirm = {}
     for spec in config.domains:
@@ -257,72 +306,79 @@ def run(
             if rep.status == DRIFTED:
                 confirm[resolver.key(*r.source)] = True
     flapped: dict[str, list[str]] = {}
-    if confirm:
-        time.sleep(confirm_delay)
-        resolver.lookup_many(list(confirm), fresh=True)
-        for spec in config.domains:
-            rspecs, reports = plans[spec.ascii]
-            observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
-            second = drift_mod.plan(observed, baseline.records(spec.ascii))
-            for first, again in zip(reports, second):
-                if first.status == DRIFTED and again.status != DRIFTED:
-                    flapped.setdefault(spec.ascii, []).append(f"{first.type} {first.name}")
-            plans[spec.ascii] = (rspecs, second)
-
-    # 3. SPF include/redirect trees of all domains, one wave per level
-    _prefetch_spf(config, resolver)
-
-    # 4. checks, from the cache
-    sightings = drift_mod.previous_sightings(previous)
-    reports = []
+    if not confirm:
+        return plans, flapped
+    sleep(confirm_delay)
+    resolver.lookup_many(list(confirm), fresh=True)
     for spec in config.domains:
-        tree = spf.analyze(spec.fqdn, resolver.lookup)
-        checks = checks_mod.evaluate(spec, resolver, spf_tree=tree)
-        rspecs, records = plans[spec.ascii]
-        records = drift_mod.date_changes(spec.ascii, records, sightings, now)
-        lookups = _domain_lookups(spec, resolver, tree)
-        reports.append(DomainReport(spec, checks, records, lookups, tree, SOURCE_LIVE, now,
-                                    flapped=flapped.get(spec.ascii, [])))
-    return RunReport(now, resolver.description, True, reason, False, baseline, reports,
-                     lookup_seconds=time.monotonic() - started,
-                     queries=resolver.stats.queries)
+        rspecs, reports = plans[spec.ascii]
+        observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
+        second = drift_mod.plan(observed, baseline.records(spec.ascii))
+        for first, again in zip(reports, second):
+            if first.status == DRIFTED and again.status != DRIFTED:
+                flapped.setdefault(spec.ascii, []).append(f"{first.type} {first.name}")
+        plans[spec.ascii] = (rspecs, second)
+    return plans, flapped
 
 
-def _prefetch_spf(config: Config, resolver) -> None:
-    frontier = [resolver.key(spec.fqdn, "TXT") for spec in config.domains]
-    asked = set(frontier)
+def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
+    """SPF, all domains at once: the include trees wave by wave (each walk bounded by RFC 7208's
+    limit of DNS-querying terms), then every evaluation the checks need, whose remaining lookups
+    (addresses of MX hosts, macro-expanded names, ptr, exp) are resolved in further waves.
+    Returns ({ascii: tree}, {ascii: spf outcome}).
+    """
+    answers = resolver.answers
+    lookup_many = getattr(resolver, "lookup_many", None) if isinstance(resolver, Resolver) else None
+    trees = {}
     for _ in range(MAX_SPF_WAVES):
-        need = []
-        for key in frontier:
-            lk = resolver.cached(*key)
-            if lk is None or lk.status != FOUND:
-                continue
-            for record in spf.select(lk.values):
-                for name, rdtype in spf.needed_lookups(key[0], record):
-                    k = resolver.key(name, rdtype)
-                    if k not in asked and resolver.cached(*k) is None:
-                        asked.add(k)
-                        need.append(k)
-        if not need:
-            return
-        resolver.lookup_many(need)
-        frontier = [k for k in need if k[1] == "TXT"]
+        trees = {spec.ascii: spf.analyze(spec.fqdn, answers) for spec in config.domains}
+        pending = list(dict.fromkeys(k for t in trees.values() for k in t.pending))
+        if not pending or lookup_many is None:
+            break
+        lookup_many(pending)
+    requests = {spec.ascii: spf_policy.requests(spec, answers) for spec in config.domains}
+    evaluations = spf.settle([r for reqs in requests.values() for r in reqs], answers, lookup_many)
+    outcomes = {spec.ascii: spf_policy.outcome(spec, answers, evaluations) for spec in config.domains}
+    # Pages show the tree for reading; where its counts could differ from evaluation's (the walk
+    # takes every branch), evaluation wins: the tree carries the evaluations' counts.
+    for spec in config.domains:
+        evs = outcomes[spec.ascii].all()
+        if evs and spec.ascii in trees:
+            trees[spec.ascii] = dataclasses.replace(
+                trees[spec.ascii], dns_terms=max(ev.dns_terms for ev in evs),
+                void_lookups=max(ev.void_lookups for ev in evs),
+                loop=any(ev.loop for ev in evs) or trees[spec.ascii].loop)
+    return trees, outcomes
 
 
-def _domain_lookups(spec: DomainSpec, resolver, tree) -> list[Lookup]:
+def evaluate_spf(spec: DomainSpec, resolver: Resolver):
+    """One domain's base lookups, SPF tree and SPF evaluations with a live resolver:
+    (tree, :class:`~macros.spf.policy.Outcome`)."""
+    single = Config(path="<one domain>", domains=(spec,))
+    _resolve_base(single, resolver)
+    trees, outcomes = _resolve_spf(single, resolver)
+    return trees[spec.ascii], outcomes[spec.ascii]
+
+
+def check_domain(spec: DomainSpec, resolver: Resolver) -> list[Check]:
+    """The checks of one domain with a live resolver, every phase but drift (tests, one-offs)."""
+    tree, outcome = evaluate_spf(spec, resolver)
+    return checks_mod.evaluate(spec, resolver.answers, outcome, tree)
+
+
+def _domain_lookups(spec: DomainSpec, answers, tree) -> list[Lookup]:
     """The lookups shown on a domain's page: its base lookups, then its SPF tree's records,
-    from whatever ``resolver`` holds (the live cache, or the baseline offline)."""
-    keys = [resolver.key(*k) for k in checks_mod.base_queries(spec)]
+    from ``answers`` (the live cache, or the baseline offline)."""
+    keys = list(checks_mod.base_queries(spec))
     if tree is not None:
-        keys += [resolver.key(d, "TXT") for d in getattr(tree, "includes", ())]
+        keys += [(d, "TXT") for d in tree.includes]
     seen, result = set(), []
     for key in keys:
-        if key in seen:
+        lk = answers.get(*key)
+        if lk is None or lk.key in seen:
             continue
-        seen.add(key)
-        lk = resolver.cached(*key)
-        if lk is not None:
-            result.append(lk)
+        seen.add(lk.key)
+        result.append(lk)
     return result
 
 
@@ -333,7 +389,7 @@ def _not_live(spec: DomainSpec, baseline: Baseline, checks: list[Check], tree, w
     base = baseline.records(spec.ascii)
     records = [RecordReport(r.name, r.type, UNKNOWN, (base or {}).get((r.name, r.type)), None, why)
                for r in record_specs(spec)]
-    lookups = _domain_lookups(spec, BaselineResolver(baseline), None)
+    lookups = _domain_lookups(spec, BaselineResolver(baseline).stored, None)
     source = SOURCE_BASELINE if base is not None else SOURCE_NONE
     return DomainReport(spec, checks, records, lookups, tree, source, now)
 
@@ -352,8 +408,9 @@ def _run_offline(config: Config, baseline: Baseline, now: str) -> RunReport:
                 spec, "offline and no baseline for this domain yet: no records are known")
             tree = None
         else:
-            tree = spf.analyze(spec.fqdn, offline_resolver.lookup)
-            checks = checks_mod.evaluate(spec, offline_resolver, spf_tree=tree)
+            trees, outcomes = _resolve_spf(Config(config.path, (spec,)), offline_resolver)
+            tree = trees[spec.ascii]
+            checks = checks_mod.evaluate(spec, offline_resolver.answers, outcomes[spec.ascii], tree)
         reports.append(_not_live(spec, baseline, checks, tree, "offline", now))
     reason = "offline: no DNS asked"
     return RunReport(now, offline_resolver.description, False, reason, True, baseline, reports)
@@ -383,10 +440,9 @@ def baseline_data(report: RunReport, resolver: Resolver):
             records[(r.name, r.type)] = o.values
         domains[d.spec.ascii] = records
         scenarios[d.spec.ascii] = d.spec.scenario
+    # Incidental lookups (SPF includes, PTR, exp=, macro targets) are stored for offline mode but
+    # are no record sets: one that got no definite answer never blocks a baseline.
     lookups = resolver.all_lookups()
-    for lk in lookups:
-        if not lk.definite and not lk.cname_loop:
-            refusals.append(f"lookup {lk.name} {lk.rdtype}: {lk.describe()}")
     return domains, scenarios, lookups, sorted(set(refusals))
 
 

@@ -20,9 +20,10 @@ concurrently with at most ``max_in_flight`` queries on the wire.
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Mapping, Protocol
 
 import dns.asyncresolver
 import dns.exception
@@ -36,13 +37,23 @@ import dns.resolver
 
 from .records import InvalidName, join_txt, normalize_name, rdata_value
 
-FOUND = "found"
-NXDOMAIN = "nxdomain"
-NODATA = "nodata"
-TIMEOUT = "timeout"
-SERVFAIL = "servfail"
-ERROR = "error"
-STATUSES = (FOUND, NXDOMAIN, NODATA, TIMEOUT, SERVFAIL, ERROR)
+class LookupStatus(enum.StrEnum):
+    """What one lookup gave (see the module docstring); the first three are definite answers."""
+
+    FOUND = "found"
+    NXDOMAIN = "nxdomain"
+    NODATA = "nodata"
+    TIMEOUT = "timeout"
+    SERVFAIL = "servfail"
+    ERROR = "error"
+
+
+FOUND = LookupStatus.FOUND
+NXDOMAIN = LookupStatus.NXDOMAIN
+NODATA = LookupStatus.NODATA
+TIMEOUT = LookupStatus.TIMEOUT
+SERVFAIL = LookupStatus.SERVFAIL
+ERROR = LookupStatus.ERROR
 DEFINITE = (FOUND, NXDOMAIN, NODATA)
 
 #: CNAME hops followed across responses before calling it a chain too long.
@@ -89,6 +100,25 @@ class Lookup:
             TIMEOUT: "no answer in time",
             SERVFAIL: "the resolver failed (SERVFAIL)",
         }.get(self.status, self.reason or "lookup failed")
+
+
+class Answers(Protocol):
+    """What checks and evaluation read: a read-only mapping of lookups. ``get`` returns None for
+    a lookup that was never made (the engine plans it into its next wave); nothing reading it can
+    start a lookup of its own."""
+
+    def get(self, name: str, rdtype: str) -> "Lookup | None": ...
+
+
+class CacheView:
+    """A read-only :class:`Answers` view of a lookup cache keyed by ``key(name, rdtype)``."""
+
+    def __init__(self, cache: Mapping[Key, "Lookup"], key: Callable[[str, str], Key]):
+        self._cache = cache
+        self._key = key
+
+    def get(self, name: str, rdtype: str) -> "Lookup | None":
+        return self._cache.get(self._key(name, rdtype))
 
 
 def parse_nameservers(text: str | None) -> list[tuple[str, int]]:
@@ -191,6 +221,11 @@ class Resolver:
 
     def cached(self, name: str, rdtype: str) -> Lookup | None:
         return self._cache.get(self.key(name, rdtype))
+
+    @property
+    def answers(self) -> CacheView:
+        """Every answer so far, read-only (what checks are given)."""
+        return CacheView(self._cache, self.key)
 
     def lookup(self, name: str, rdtype: str) -> Lookup:
         """One lookup (cached)."""

@@ -97,3 +97,23 @@ def test_atomic_write_keeps_the_files_mode(tmp_path):
     os.chmod(path, 0o640)
     baseline.write_atomic(str(path), "new\n")
     assert path.read_text() == "new\n" and path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_baseline_from_live_lookups_round_trips(tmp_path, bind_server):
+    """Lookup statuses are enums in the engine; the file holds plain strings and loads back."""
+    from macros import config as config_mod, engine
+    from macros.resolve import Resolver
+
+    resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+    cfg = config_mod.from_data({"domains": [{"name": "contoso.example", "scenario": "third-party-filter",
+                                             "filter": "hornetsecurity"}]})
+    run = engine.run(cfg, resolver, baseline.Baseline(path="memory"), confirm_delay=0)
+    domains, scenarios, lookups, refusals = engine.baseline_data(run, resolver)
+    assert refusals == []
+    path = tmp_path / "baseline.yml"
+    baseline.write_atomic(str(path), baseline.dump(run.generated_at, resolver.description, domains,
+                                                   scenarios, lookups))
+    assert "status: !!" not in path.read_text() and "status: found" in path.read_text()
+    loaded = baseline.load(str(path))
+    assert loaded.records("contoso.example") == domains["contoso.example"]
+    assert {lk.key for lk in loaded.lookups.values()} <= {lk.key for lk in lookups}

@@ -61,7 +61,7 @@ def test_check_without_names_checks_every_domain_of_the_file_in_a_readable_table
     assert re.search(r"^contoso\.example  \[third-party-filter\]  PASS$", out, re.M)
     assert re.search(r"^bypass\.example  \[third-party-filter\]  FAIL$", out, re.M)
     bypass = out[out.index("bypass.example  ["):]
-    rows = re.findall(r"^  (PASS|WARN|FAIL|UNKNOWN) +(\S+)  (.+)$", bypass, re.M)
+    rows = re.findall(r"^  (PASS|INFO|WARN|FAIL|UNKNOWN) +(\S+)  (.+)$", bypass, re.M)
     assert rows[0][:2] == ("FAIL", "mx-route")  # worst first
     assert "bypass-example.mail.protection.outlook.com" in rows[0][2]
     assert sorted(r[1] for r in rows[:10]) == sorted(CHECK_IDS)
@@ -178,7 +178,7 @@ def test_check_exits_1_on_drift_and_lists_it(tmp_path, bind_zones):
     (["check", "contoso.example", "--scenario", "hybird-third-party"], [r"field 'scenario': 'hybird-third-party'"]),
     (["check", "--frobnicate"], [r"unrecognized arguments: --frobnicate"]),
     (["spf", "--ip", "1.2.3.999", "--sender", "user@contoso.example"], [r"--ip '1\.2\.3\.999' is not an IP address"]),
-    (["spf", "--ip", "203.0.113.5", "--sender", "user@bad_domain!"], [r"--sender 'user@bad_domain!'"]),
+    (["spf", "--ip", "203.0.113.5", "--sender", "user@con\x1btoso.example"], [r"--sender 'user@con\\x1btoso\.example'"]),
     (["spf", "--ip", "203.0.113.5"], [r"--sender"]),
 ])
 def test_bad_input_exits_2_with_one_clear_message(project, bind_server, args, patterns):
@@ -419,3 +419,22 @@ def test_check_piped_into_head_ends_quietly(project, bind_server):
     proc = subprocess.run(f"{sys.executable} -m macros check | head -1", shell=True, cwd=project,
                           env=env, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("sender", ["user@bad..example", "user@nodots", "user@" + "x" * 64 + ".example"])
+def test_spf_with_a_malformed_domain_is_none_not_an_error(project, bind_server, sender):
+    """RFC 7208 section 4.3: check_host() returns none for a malformed domain."""
+    result = cli(project, "spf", "--ip", "203.0.113.5", "--sender", sender,
+                 MAILFLOW_NAMESERVERS=bind_server.address)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.split(" ", 1)[0] == "none" and "RFC 7208 section 4.3" in result.stdout
+
+
+def test_spf_without_sender_checks_the_helo_identity(project, bind_server):
+    """A null reverse-path (a bounce): check_host runs for postmaster@<HELO> (RFC 7208 2.4)."""
+    passing = cli(project, "spf", "--ip", "94.100.132.8", "--helo", "contoso.example",
+                  MAILFLOW_NAMESERVERS=bind_server.address)
+    failing = cli(project, "spf", "--ip", "192.0.2.1", "--helo", "contoso.example",
+                  MAILFLOW_NAMESERVERS=bind_server.address)
+    assert passing.stdout.split(" ", 1)[0] == "pass", passing.stdout + passing.stderr
+    assert failing.stdout.split(" ", 1)[0] == "fail", failing.stdout + failing.stderr

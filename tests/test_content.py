@@ -6,6 +6,7 @@ tests build a copy of the project with an extra note in the seed's format.
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import os
 import posixpath
@@ -31,13 +32,23 @@ REQUIRED_ANCHORS = {
     "scenarios/third-party-filter/index.html": [
         "mx-record", "spf-record", "exchange-online-host", "enhanced-filtering", "connectors", "arc",
     ],
-    "scenarios/hybrid-third-party/index.html": ["mx-record", "spf-record"],
     "common-issues/index.html": [
         "two-spf-records", "too-many-spf-lookups", "dmarc", "dkim", "autodiscover", "mx-bypasses-filter",
         "spoof-junk", "dkim-broken-by-filter", "hybrid-spf-missing-onprem", "connector-not-restricted",
         "wrong-exo-host", "spf-softfail",
+        # rows the engine's fix links can point at (issue 13: one row per situation)
+        "filter-outbound-ip-missing-from-spf", "filter-outbound-not-in-spf", "spf-m365-missing", "spf-missing",
+        "spf-plus-all", "ndr-5-7-509", "dmarc-invalid", "dmarc-no-reports", "mta-sts-policy-mismatch",
+        "mta-sts-not-enforced", "tls-rpt-missing", "efc-test-mode", "scl-rule-and-enhanced-filtering",
+        "scl-bypass-phish", "domain-not-accepted", "outbound-connector-missing", "dkim-signing-disabled",
+        "legit-sender-5-7-51",
     ],
+    "scenarios/hybrid-third-party/index.html": ["mx-record", "spf-record", "onprem-ip-in-spf"],
 }
+
+# the runbooks a ticket starts from (issue 13, section 2), each in the nav
+RUNBOOKS = ("triage", "ndr", "outbound-through-filter", "lock-down-direct-delivery", "connector-validation",
+            "multiple-locations")
 
 CHECK_IDS = ("mx-route", "exo-host", "spf-present", "spf-m365", "spf-all", "spf-lookups",
              "spf-senders", "dmarc", "dkim", "autodiscover")
@@ -51,6 +62,8 @@ KB_PAGES = (
     "reference/checks/index.html",
     "authoring/index.html",
     "kb/1.19-mail-flow/index.html",
+    "nightly/index.html",
+    *(f"runbooks/{r}/index.html" for r in RUNBOOKS),
 )
 
 # Directories of the project that a copy does not need to build the site.
@@ -141,17 +154,130 @@ def test_fix_link_anchors_exist(kb_site, page):
     assert not missing, f"{page} lacks anchors {sorted(missing)}"
 
 
-def test_common_issues_table_has_at_least_12_rows(kb_site):
-    body = article(read(kb_site, "common-issues/index.html"))
-    table = re.search(r"<table>.*?</table>", body, re.S).group(0)
-    header = re.search(r"<thead>.*?</thead>", table, re.S).group(0)
-    assert [text_of(c) for c in re.findall(r"<th\b.*?</th>", header, re.S)] == ["Issue / symptom", "Cause", "Fix"]
-    rows = re.findall(r"<tr>", re.search(r"<tbody>.*?</tbody>", table, re.S).group(0))
-    assert len(rows) >= 12
-    # every row's issue links to its own section on the page
+def _rows(table: str) -> list[list[str]]:
+    body = re.search(r"<tbody>.*?</tbody>", table, re.S).group(0)
+    return [re.findall(r"<td\b[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def test_common_issues_has_30_rows_each_with_its_own_section_and_a_detected_by_entry(kb_site):
+    page = "common-issues/index.html"
+    body = article(read(kb_site, page))
+    tables = re.findall(r"<table>.*?</table>", body, re.S)
+    assert tables
     ids = ids_in(body)
-    for fragment in re.findall(r'<td><a href="#([^"]+)"', table):
-        assert fragment in ids
+    checks_page = kb_site / "reference/checks/index.html"
+    check_ids = ids_in(checks_page.read_text(encoding="utf-8"))
+    anchors = []
+    for table in tables:
+        header = re.search(r"<thead>.*?</thead>", table, re.S).group(0)
+        assert [text_of(c) for c in re.findall(r"<th\b.*?</th>", header, re.S)] == \
+            ["Issue / symptom", "Cause", "Fix", "Detected by"]
+        for issue, cause, fix, detected in _rows(table):
+            anchor = re.match(r'<a href="#([^"]+)"', issue)
+            assert anchor, f"row without a link to its section: {text_of(issue)}"
+            anchors.append(anchor.group(1))
+            assert text_of(cause) and text_of(fix), f"row {anchor.group(1)} lacks cause or fix"
+            check_links = re.findall(r'<a href="([^"]*reference/checks/[^"]*)"', detected)
+            if "not visible in DNS" in text_of(detected):
+                # says what shows it instead: a command, a header or a trace
+                assert "<code>" in detected or "<a href=" in detected, f"row {anchor.group(1)}: how to see it?"
+            else:
+                assert check_links, f"row {anchor.group(1)} names no check that detects it"
+            for href in check_links:
+                target, fragment = resolve_href(kb_site, page, href)
+                assert target == checks_page
+                assert not fragment or fragment in check_ids, f"{href} points at no check section"
+    assert len(anchors) >= 30, f"only {len(anchors)} rows"
+    assert len(set(anchors)) == len(anchors), "two rows share one section"
+    missing = [a for a in anchors if a not in ids]
+    assert not missing, f"rows link to missing sections {missing}"
+    # every section says what detects it
+    for anchor in anchors:
+        section = body.split(f'id="{anchor}"', 1)[1].split("<h2", 1)[0]
+        assert "Detected by." in text_of(section), f"section {anchor} has no Detected by paragraph"
+
+
+def test_every_check_section_links_back_to_the_rows_it_detects(kb_site):
+    body = article(read(kb_site, "reference/checks/index.html"))
+    issues = ids_in(article(read(kb_site, "common-issues/index.html")))
+    for check in CHECK_IDS:
+        section = body.split(f'id="{check}"', 1)[1].split("<h2", 1)[0]
+        line = re.search(r"Common issues it detects:(.*?)</li>", section, re.S)
+        assert line, f"check {check} lists no common issue"
+        targets = re.findall(r'href="[^"]*common-issues/#([^"]+)"', line.group(1))
+        assert targets and set(targets) <= issues, (check, targets)
+    spf_senders = body.split('id="spf-senders"', 1)[1].split("<h2", 1)[0]
+    assert "common-issues/#filter-outbound-ip-missing-from-spf" in spf_senders
+    assert "common-issues/#hybrid-spf-missing-onprem" in spf_senders
+
+
+@pytest.mark.parametrize("runbook", RUNBOOKS)
+def test_runbook_is_in_the_nav_and_cites_its_sources(kb_site, runbook):
+    home = read(kb_site, "index.html")
+    nav = re.search(r'<nav class="md-nav md-nav--primary".*?</nav>\s*</div>\s*</div>\s*</div>', home, re.S)
+    assert nav and f'href="runbooks/{runbook}/"' in nav.group(0), f"{runbook} is not in the nav"
+    body = article(read(kb_site, f"runbooks/{runbook}/index.html"))
+    assert 'id="references"' in body and 'id="related-topics"' in body
+    references = body.split('id="references"', 1)[1]
+    assert re.search(r'href="https://(learn\.microsoft\.com|www\.rfc-editor\.org)/', references)
+
+
+RUNBOOK_TERMS = {
+    "triage": ("Get-MessageTraceV2", "Get-MessageTraceDetailV2", "compauth", "X-Forefront-Antispam-Report",
+               "SFV:SKN", "CIP:", "X-MS-Exchange-ExternalOriginalInternetSender", "ARC-Seal", "Quarantine",
+               "30 days"),
+    "ndr": ("5.4.1", "5.4.14", "4.4.7", "5.7.1", "5.7.23", "5.7.51", "5.7.64", "TenantAttribution", "5.7.509",
+            "4.7.500", "5.7.321", "5.7.324", "4/5.4.312", "MTA-STS"),
+    "outbound-through-filter": ("New-OutboundConnector", "-UseMXRecord $false", "-SmartHosts", "-TlsSettings",
+                                "Validate-OutboundConnector", "include:spf.protection.outlook.com"),
+    "lock-down-direct-delivery": ("RejectDirectSend", "RestrictDomainsToCertificate", "RestrictDomainsToIPAddresses",
+                                  "5.7.51", "IPV:CAL", "/24 to /32"),
+    "connector-validation": ("Validate this connector", "Validate-OutboundConnector", "Remote Connectivity Analyzer"),
+    "multiple-locations": ("New-SendConnector", "-DNSRoutingEnabled $false", "TlsSenderCertificateName",
+                           "RouteAllMessagesViaOnPremises", "131.107.21.231"),
+}
+
+
+@pytest.mark.parametrize("runbook", sorted(RUNBOOK_TERMS))
+def test_runbook_names_the_commands_and_codes_it_is_about(kb_site, runbook):
+    text = text_of(article(read(kb_site, f"runbooks/{runbook}/index.html")))
+    missing = [term for term in RUNBOOK_TERMS[runbook] if term not in text]
+    assert not missing, f"{runbook} lacks {missing}"
+
+
+def test_enhanced_filtering_proof_names_the_header_that_shows_it_applied(kb_site):
+    text = text_of(article(read(kb_site, "scenarios/third-party-filter/index.html")))
+    assert "X-MS-Exchange-ExternalOriginalInternetSender" in text
+    assert "-EFSkipLastIP $false -EFSkipIPs $null" in text  # how to turn it off again
+    assert "/24 to /32" in text and "IPv6" in text  # SenderIPAddresses limits
+    assert "secure-by-default" in read(kb_site, "scenarios/third-party-filter/index.html")
+    # the menu path from Microsoft's screenshot of another vendor is not given as Hornetsecurity's
+    assert "Spam and Malware Protection" in text and "365 Total Protection" in text
+
+
+def test_nightly_cron_script_never_mails_last_nights_log(kb_site, tmp_path):
+    """The script on the Nightly page, run with a `git pull` that fails: the mail carries tonight's error."""
+    body = article(read(kb_site, "nightly/index.html"))
+    raw = [re.sub(r"<[^>]+>", "", b) for b in re.findall(r'<div class="highlight"><pre>.*?<code>(.*?)</code>', body, re.S)]
+    script = next(b for b in raw if b.lstrip().startswith("#!/bin/sh"))
+    script = html_module.unescape(script)
+    repo, log, bindir, sent = tmp_path / "repo", tmp_path / "nightly.log", tmp_path / "bin", tmp_path / "mail.txt"
+    repo.mkdir(), bindir.mkdir()
+    log.write_text("LAST NIGHT: contoso.com: MX drifted\n")
+    script = script.replace("/var/log/mailflow-nightly.log", str(log)).replace("/srv/mailflow-kb", str(repo))
+    (tmp_path / "nightly.sh").write_text(script)
+    for name, code in (("git", 'echo "fatal: unable to access remote" >&2; exit 1'),
+                       ("make", "exit 0"),
+                       ("mail", f'cat > "{sent}"')):
+        tool = bindir / name
+        tool.write_text(f"#!/bin/sh\n{code}\n")
+        tool.chmod(0o755)
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
+    result = subprocess.run(["sh", str(tmp_path / "nightly.sh")], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    mailed = sent.read_text()
+    assert "fatal: unable to access remote" in mailed
+    assert "LAST NIGHT" not in mailed
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

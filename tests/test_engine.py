@@ -227,7 +227,7 @@ def test_a_domain_that_never_answers_is_unknown_everywhere_in_bounded_time(fake_
         assert {r.status for r in report.records} == {"unknown"}
         assert all("timed out" in c.reason for c in report.checks)
     nested = run.domains[-1]
-    assert set(checks_of(nested).values()) == {"pass"}  # the answering domain is judged as usual
+    assert set(checks_of(nested).values()) == {"pass", "info"}  # the answering domain is judged as usual
     assert run.summary()["drifted"] == 0 and run.summary()["failed"] == 0
 
 
@@ -272,7 +272,7 @@ def timed_run(fake: FakeDNS, count: int, depth: int):
     run = engine.run(config, resolver, Baseline(path="memory"), confirm_delay=0.2)
     assert run.healthy
     statuses = {c.status for d in run.domains for c in d.checks}
-    assert statuses == {"pass"}, [(d.spec.name, checks_of(d)) for d in run.domains if d.status != "pass"]
+    assert statuses <= {"pass", "info"}, [(d.spec.name, checks_of(d)) for d in run.domains if d.status not in ("pass", "info")]
     return run, resolver.stats
 
 

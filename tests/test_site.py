@@ -82,7 +82,7 @@ def test_drift_json_has_the_contract_shape(live):
         assert set(d) >= {"domain", "scenario", "checks", "records"}
         for c in d["checks"]:
             assert set(c) >= {"id", "status", "reason", "expected", "observed", "fix"}
-            assert c["status"] in ("pass", "warn", "fail", "unknown")
+            assert c["status"] in ("pass", "info", "warn", "fail", "unknown")
         for r in d["records"]:
             assert set(r) >= {"name", "type", "status", "baseline", "observed"}
             assert r["status"] == "new"  # no baseline yet

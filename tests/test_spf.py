@@ -179,32 +179,45 @@ def test_parse_agrees_with_pyspf_on_every_record_of_the_rfc7208_suite(fake_dns):
     assert disagreements == []
 
 
-# ---- needed_lookups ----------------------------------------------------------------------
+# ---- the walk as the engine's prefetch plan --------------------------------------------
 
 
-def test_needed_lookups_lists_what_the_walk_asks_next():
+def test_the_walk_lists_what_it_still_needs_in_evaluation_order(fake_dns):
     record = ("v=spf1 a mx a:Mail.Example.net/24 mx:mx.example.org include:_spf.example.com "
               "include:%{d}.macro.example exists:%{i}.rbl.example ptr ip4:192.0.2.1 "
               "include:_spf.example.com redirect=next.example")
-    assert spf.needed_lookups("Example.COM.", record) == [
-        ("example.com", "A"), ("example.com", "MX"), ("mail.example.net", "A"),
-        ("mx.example.org", "MX"), ("_spf.example.com", "TXT"), ("next.example", "TXT"),
-    ]
+    serve(fake_dns, {"example.com": record})
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1.0)
+    resolver.lookup("example.com", "TXT")
+    tree = spf.analyze("Example.COM.", resolver.answers)  # answers only: nothing is asked
+    assert tree.pending == (
+        ("example.com", "A"), ("example.com", "AAAA"), ("example.com", "MX"),
+        ("mail.example.net", "A"), ("mail.example.net", "AAAA"), ("mx.example.org", "MX"),
+        ("_spf.example.com", "TXT"), ("next.example", "TXT"),
+    )
+    assert len(fake_dns.queries) == 1
+    assert tree.dns_terms == 10 and tree.errors == ()
 
 
 def test_modifiers_named_like_mechanisms_query_nothing(fake_dns):
     record = spf.parse("v=spf1 include=x.example a=y.example ip4:192.0.2.1 -all")
     assert record.errors == () and record.dns_terms == 0
     assert [t.kind for t in record.terms[:2]] == ["modifier", "modifier"]
-    assert spf.needed_lookups("example.com", record.text) == []
     tree, _ = tree_of(fake_dns, "example.com", {"example.com": record.text})
+    assert tree.pending == () and [q[0] for q in fake_dns.queries] == ["example.com"]
     assert tree.dns_terms == 0 and tree.includes == () and tree.void_lookups == 0
 
 
-def test_needed_lookups_skips_ignored_redirect_and_broken_records():
-    assert spf.needed_lookups("example.com", "v=spf1 -all redirect=x.example") == []
-    assert spf.needed_lookups("example.com", "v=spf1 include:a.example ip4:1.2.3.4/33") == []
-    assert spf.needed_lookups("example.com", "v=spf1 a:%{d}.x.example mx:%{l}.example") == []
+@pytest.mark.parametrize("record", [
+    "v=spf1 -all redirect=x.example",             # redirect ignored: the record has all
+    "v=spf1 include:a.example ip4:1.2.3.4/33",   # a syntax error: permerror, nothing evaluated
+    "v=spf1 a:%{d}.x.example mx:%{l}.example",   # macros: evaluation asks for them
+])
+def test_the_walk_plans_nothing_evaluation_would_not_ask(fake_dns, record):
+    serve(fake_dns, {"example.com": record})
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1.0)
+    resolver.lookup("example.com", "TXT")
+    assert spf.analyze("example.com", resolver.answers).pending == ()
 
 
 # ---- analyze -------------------------------------------------------------------------------
@@ -275,8 +288,8 @@ def test_more_than_ten_dns_terms(fake_dns):
     fake_dns.set("t1.example", "TXT", [txt("v=spf1 mx:t0.example a:t0.example -all")])
     fake_dns.set("t0.example", "MX", ["10 t0.example."])
     tree, _ = tree_of(fake_dns, "example.com", {})
-    assert tree.dns_terms == 11 and tree.over_limit
-    assert any("11 DNS-querying terms, more than 10" in e for e in tree.errors)
+    assert tree.dns_terms == 11
+    assert any("a:t0.example: DNS-querying term number 11, more than 10" in e for e in tree.errors)
 
 
 def test_more_than_two_void_lookups(fake_dns):
@@ -479,7 +492,8 @@ def test_check_host_asks_the_given_resolver(fake_dns, policy):
     before = len(fake_dns.queries)
     spf.check_host("10.10.10.2", "alerts@contoso.com", "mail.example", policy)
     assert len(fake_dns.queries) == before  # answered from the resolver's cache
-    assert spf._resolver_var.get() is None  # nothing left behind in this context
+    from macros.spf import evaluation
+    assert evaluation._state_var.get() is None  # nothing left behind in this context
 
 
 def test_check_host_uses_helo_when_the_sender_is_empty(fake_dns, policy):
@@ -491,7 +505,7 @@ def test_check_host_explains_a_fail(fake_dns):
                      "why.example.com": "%{i} is not one of %{d}'s senders"})
     result = spf.check_host("192.0.2.1", "a@example.com", "h.example",
                             Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1.0))
-    assert result == spf.Result("fail", "192.0.2.1 is not one of example.com's senders")
+    assert (result.result, result.explanation) == ("fail", "192.0.2.1 is not one of example.com's senders")
 
 
 def test_check_host_rejects_a_bad_ip(policy):
@@ -545,12 +559,12 @@ def test_an_include_keeps_its_qualifier(fake_dns):
     "v=spf1 -include:spf.protection.outlook.com -all",  # Microsoft 365's IPs would FAIL
 ])
 def test_spf_m365_fails_when_microsoft_365_mail_would_not_pass(fake_dns, policy):
-    from macros import checks, config
+    from macros import config, engine
 
     serve(fake_dns, {"contoso.example": policy,
                      "spf.protection.outlook.com": "v=spf1 ip4:40.92.0.0/15 -all"})
     resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1.0)
     spec = config.from_data({"domains": [{"name": "contoso.example", "scenario": "exchange-online"}]}).domains[0]
-    verdicts = {c.id: c for c in checks.evaluate(spec, resolver)}
+    verdicts = {c.id: c for c in engine.check_domain(spec, resolver)}
     assert verdicts["spf-m365"].status == "fail", verdicts["spf-m365"]
     assert spf.check_host("40.92.0.1", "a@contoso.example", "contoso.example", resolver).result == "fail"

@@ -42,6 +42,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
+from tests.support import answer
 from tests.support.loopback import LoopbackServer
 
 FAULTS = ("timeout", "servfail", "refused", "nxdomain", "slow", "truncate")
@@ -49,7 +50,6 @@ TTL = 300
 #: How long a TCP connection with a ``timeout`` fault is held open without an answer.
 HOLD_SECONDS = 30.0
 #: CNAME hops followed inside one answer before giving up (loops stop earlier).
-MAX_HOPS = 16
 
 _ROOT_SOA = "ns.fake.invalid. hostmaster.fake.invalid. 1 3600 600 86400 60"
 
@@ -249,24 +249,19 @@ class FakeDNS(LoopbackServer):
                 return None
 
     def _respond(self, wire: bytes, transport: str) -> bytes | None:
-        try:
-            query = dns.message.from_wire(wire)
-        except dns.exception.DNSException:
-            return None
-        if query.flags & dns.flags.QR or len(query.question) != 1:
+        query = answer.parse_query(wire)
+        if query is None:
             return None
         question = query.question[0]
         with self._lock:
             self.queries.append(
                 (_key_text(question.name), dns.rdatatype.to_text(question.rdtype), transport)
             )
-        response = dns.message.make_response(query, our_payload=4096)
-        response.flags |= dns.flags.AA
+        response = answer.authoritative_response(query)
         if query.opcode() != dns.opcode.QUERY:
             response.set_rcode(dns.rcode.NOTIMP)
             return response.to_wire()
-        if question.rdclass != dns.rdataclass.IN:
-            response.set_rcode(dns.rcode.REFUSED)
+        if answer.refuse_non_in(query, response):
             return response.to_wire()
         fault = self._fault_for(question.name, question.rdtype)
         kind, delay = fault or ("", 0.0)
@@ -280,22 +275,16 @@ class FakeDNS(LoopbackServer):
             return response.to_wire()
         if kind == "nxdomain":
             response.set_rcode(dns.rcode.NXDOMAIN)
-            response.authority.append(self._soa(self._zone_of(question.name)))
+            response.authority.append(self.soa(question.name))
             return response.to_wire()
         if kind == "truncate" and transport == "udp":
             response.flags |= dns.flags.TC
             return response.to_wire()
         with self._lock:
-            self._fill(response, question.name, question.rdtype)
-        limit = 65535
-        if transport == "udp":
-            limit = max(512, query.payload) if query.edns >= 0 else 512
-        try:
-            return response.to_wire(max_size=limit)
-        except dns.exception.TooBig:
-            truncated = dns.message.make_response(query, our_payload=4096)
-            truncated.flags |= dns.flags.AA | dns.flags.TC
-            return truncated.to_wire()
+            answer.fill(response, question.name, question.rdtype, self)
+        return answer.to_wire(query, response, transport)[0]
+
+    # ---- answer.ZoneData: the data as the shared answer core reads it ---------------------
 
     def _zone_of(self, name: dns.name.Name) -> dns.name.Name:
         """The deepest apex (owner of an SOA) at or above ``name``; the root otherwise."""
@@ -306,43 +295,27 @@ class FakeDNS(LoopbackServer):
             candidate = candidate.parent()
         return candidate
 
-    def _soa(self, apex: dns.name.Name) -> dns.rrset.RRset:
+    def soa(self, name: dns.name.Name) -> dns.rrset.RRset:
+        apex = self._zone_of(name)
         node = self._data.get(apex) or {}
         rdatas = node.get(dns.rdatatype.SOA) or [
             dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.SOA, _ROOT_SOA)
         ]
         return dns.rrset.from_rdata_list(apex, TTL, rdatas)
 
-    def _exists(self, name: dns.name.Name) -> bool:
+    def exists(self, name: dns.name.Name) -> bool:
         """A name exists when it owns records or has descendants (RFC 8020: empty non-terminals)."""
         if self._data.get(name):
             return True
         return any(other.is_subdomain(name) and other != name for other in self._data)
 
-    def _fill(self, response: dns.message.Message, qname: dns.name.Name, qtype: int) -> None:
-        current, seen = qname, set()
-        for _ in range(MAX_HOPS):
-            node = self._data.get(current) or {}
-            if qtype == dns.rdatatype.ANY and node:
-                for code, rdatas in sorted(node.items()):
-                    response.answer.append(dns.rrset.from_rdata_list(current, TTL, rdatas))
-                return
-            if qtype in node:
-                response.answer.append(dns.rrset.from_rdata_list(current, TTL, node[qtype]))
-                return
-            cname = node.get(dns.rdatatype.CNAME)
-            if cname and qtype != dns.rdatatype.CNAME:
-                response.answer.append(dns.rrset.from_rdata_list(current, TTL, cname))
-                seen.add(current)
-                target = cname[0].target
-                if target in seen or self._zone_of(target) != self._zone_of(current):
-                    return
-                current = target
-                continue
-            if not self._exists(current):
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            response.authority.append(self._soa(self._zone_of(current)))
-            return
+    def node(self, name: dns.name.Name) -> dict[int, dns.rrset.RRset]:
+        return {code: dns.rrset.from_rdata_list(name, TTL, rdatas)
+                for code, rdatas in (self._data.get(name) or {}).items()}
+
+    def follows(self, current: dns.name.Name, target: dns.name.Name) -> bool:
+        """Like BIND: a CNAME is followed only inside the zone it is in."""
+        return self._zone_of(target) == self._zone_of(current)
 
 
 class _UDPServer(socketserver.ThreadingMixIn, socketserver.UDPServer):

@@ -1,0 +1,122 @@
+"""Issue 10's record shapes against the real BIND fixture and the fault server: every SPF verdict
+is what RFC 7208 evaluation says (the check agrees with ``spf.check_host`` for the same address),
+and planning stays within what evaluation may touch."""
+
+from __future__ import annotations
+
+import pytest
+
+from macros import config, engine, spf
+from macros.baseline import Baseline
+from macros.model import FAIL, INFO, PASS
+from macros.resolve import Resolver
+from tests.support.fakedns import txt
+
+M365 = "spf.protection.outlook.com"
+M365_RECORD = "v=spf1 ip4:40.92.0.0/15 ip6:2a01:111:f400::/48 -all"
+
+
+def spec_of(name: str, **fields):
+    entry = {"name": name, "scenario": "exchange-online", **fields}
+    return config.from_data({"domains": [entry]}).domains[0]
+
+
+def spf_checks(resolver, name, **fields) -> dict:
+    return {c.id: c for c in engine.check_domain(spec_of(name, **fields), resolver) if c.id.startswith("spf-")}
+
+
+@pytest.fixture(scope="module")
+def bind_resolver(bind_server):
+    return Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+
+
+# (domain, {check id: status}, words in the failing reason)
+CASES = [
+    ("plain.spfeval.test", {"spf-m365": PASS, "spf-all": PASS, "spf-lookups": PASS}, ""),
+    ("v6a.spfeval.test", {"spf-m365": FAIL, "spf-lookups": FAIL}, "more than 2 void lookups"),
+    ("mxvoid.spfeval.test", {"spf-m365": FAIL, "spf-lookups": FAIL}, "more than 2 void lookups"),
+    ("cnameinc.spfeval.test", {"spf-m365": PASS, "spf-all": PASS, "spf-lookups": PASS}, ""),
+    ("macroinc.spfeval.test", {"spf-m365": PASS, "spf-all": PASS, "spf-lookups": PASS}, ""),
+    ("minus.spfeval.test", {"spf-m365": FAIL, "spf-all": PASS}, "40.92.0.1 (40.92.0.0/15) gets fail"),
+    ("tilde.spfeval.test", {"spf-m365": FAIL}, "gets softfail"),
+    ("anyone.spfeval.test", {"spf-all": FAIL, "spf-m365": PASS}, "anyone on the internet may send"),
+    ("nestedplus.spfeval.test", {"spf-all": FAIL}, "anyone on the internet may send"),
+    ("existswild.spfeval.test", {"spf-all": FAIL, "spf-m365": PASS}, "anyone on the internet may send"),
+    ("typo.spfeval.test", {"spf-m365": FAIL, "spf-lookups": FAIL}, "permerror"),
+]
+
+
+@pytest.mark.parametrize("domain,statuses,words", CASES, ids=[c[0].split(".")[0] for c in CASES])
+def test_spf_verdicts_are_what_evaluation_gives(bind_resolver, domain, statuses, words):
+    checks = spf_checks(bind_resolver, domain)
+    for cid, status in statuses.items():
+        assert checks[cid].status == status, checks[cid]
+    if words:
+        failing = [c.reason for c in checks.values() if c.status == FAIL]
+        assert any(words in r for r in failing), failing
+    # The check and the command-line's check_host agree address by address.
+    for ip in ("40.92.0.1", "2a01:111:f400::1"):
+        result = spf.check_host(ip, f"postmaster@{domain}", domain, bind_resolver).result
+        assert (result == "pass") == (checks["spf-m365"].status == PASS or ip not in checks["spf-m365"].observed)
+    unlisted = {spf.check_host(ip, f"postmaster@{domain}", domain, bind_resolver).result
+                for ip in ("192.0.2.1", "2001:db8::1")}
+    assert ("pass" in unlisted) == (checks["spf-all"].status == FAIL and "anyone" in checks["spf-all"].reason)
+
+
+def test_a_typo_in_an_include_is_definite_and_does_not_block_the_baseline(bind_server):
+    resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+    cfg = config.from_data({"domains": [{"name": "typo.spfeval.test", "scenario": "exchange-online"},
+                                        {"name": "plain.spfeval.test", "scenario": "exchange-online"}]})
+    run = engine.run(cfg, resolver, Baseline(path="memory"), confirm_delay=0)
+    typo = {c.id: c for c in run.domains[0].checks}
+    assert typo["spf-lookups"].status == FAIL and "unknown" not in {c.status for c in run.domains[0].checks
+                                                                      if c.id.startswith("spf-")}
+    assert not any("foo..bar" in name for name, _t in ((lk.name, lk.rdtype) for lk in resolver.all_lookups()))
+    _domains, _scenarios, _lookups, refusals = engine.baseline_data(run, resolver)
+    assert refusals == []
+
+
+def test_a_dead_include_after_all_is_never_asked_and_never_blocks(fake_dns):
+    fake_dns.set(M365, "TXT", txt(M365_RECORD))
+    fake_dns.set("dead.example", "TXT", txt("v=spf1 include:spf.protection.outlook.com -all include:gone.dead.example"))
+    fake_dns.set("dead.example", "MX", "0 dead-example.mail.protection.outlook.com.")
+    fake_dns.fault("gone.dead.example", "timeout")
+    resolver = Resolver(fake_dns.nameservers, timeout=0.2, lifetime=0.4)
+    cfg = config.from_data({"domains": [{"name": "dead.example", "scenario": "exchange-online"}]})
+    run = engine.run(cfg, resolver, Baseline(path="memory"), confirm_delay=0)
+    checks = {c.id: c.status for c in run.domains[0].checks}
+    assert (checks["spf-m365"], checks["spf-all"], checks["spf-lookups"]) == (PASS, PASS, PASS)
+    assert "gone.dead.example" not in {q[0] for q in fake_dns.queries}
+    assert engine.baseline_data(run, resolver)[3] == []
+
+
+def test_a_fan_out_zone_costs_what_one_evaluation_may_touch(fake_dns):
+    """Each record includes three more, eight levels deep (3^8 names exist): the walk and the
+    evaluations stop at RFC 7208's 10 DNS-querying terms, so one domain costs a few dozen
+    queries, not thousands."""
+    fake_dns.set(M365, "TXT", txt(M365_RECORD))
+    def name(path):
+        return ".".join(["n" + "".join(path), "fan.example"]) if path else "fan.example"
+    todo = [()]
+    while todo:
+        path = todo.pop()
+        if len(path) < 8:
+            kids = [path + (str(i),) for i in range(3)]
+            fake_dns.set(name(path), "TXT", txt("v=spf1 " + " ".join(f"include:{name(k)}" for k in kids) + " -all"))
+            todo.extend(kids)
+        else:
+            fake_dns.set(name(path), "TXT", txt("v=spf1 ip4:198.51.100.0/24 -all"))
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
+    checks = {c.id: c for c in engine.check_domain(spec_of("fan.example"), resolver)}
+    asked = [q for q in fake_dns.queries if q[0].endswith("fan.example")]
+    assert checks["spf-lookups"].status == FAIL and "more than 10 DNS-querying terms" in checks["spf-lookups"].reason
+    # 11 terms per evaluation in depth-first order; the planner's waves may also touch names a
+    # later wave drops, but never more than the limit per wave.
+    assert len(asked) <= 12 * engine.MAX_SPF_WAVES, len(asked)
+    spf_names = {q[0] for q in asked if q[0].startswith("n")}
+    assert len(spf_names) <= 40, sorted(spf_names)
+    print(len(asked), len(spf_names))
+
+
+def test_no_sender_ips_is_info_not_a_pass(bind_resolver):
+    assert spf_checks(bind_resolver, "plain.spfeval.test")["spf-senders"].status == INFO
