@@ -494,6 +494,8 @@ ROUTE_STYLES = {
     UNKNOWN: "fill:#e8ecf1,stroke:#3f4a57,color:#3f4a57,stroke-dasharray:4 3",
     "end": "fill:#f3f4f6,stroke:#57606a,color:#1f2328",  # the internet: where mail starts and ends
 }
+#: Tenant checks (CONTRACT.md) that judge the filter's delivery into Exchange Online.
+CONNECTOR_CHECKS = ("connector-lockdown", "efc")
 _MERMAID_PLAIN = re.compile(r"[A-Za-z0-9 .:_-]")
 
 
@@ -543,8 +545,9 @@ def _mx_node(spec, host, check_state: str) -> tuple[str, str]:
 def route_source(report) -> str:
     """The Mermaid flowchart of a domain's mail route, one statement a line.
 
-    Inbound: internet -> each MX host (coloured by ``mx-route``) -> the tenant's Exchange Online
-    host (``exo-host``) -> on-premises (hybrid; ``spf-senders``). Outbound: Exchange Online ->
+    Inbound: internet -> each MX host (coloured by ``mx-route``) -> [third-party scenarios with a
+    tenant export: the inbound connector (``connector-lockdown``, ``efc``)] -> the tenant's
+    Exchange Online host (``exo-host``) -> on-premises (hybrid; ``spf-senders``). Outbound: Exchange Online ->
     the internet (``spf-m365``), or through the filter's smart host (``outbound: filter``;
     ``outbound-route`` when the engine has it, else ``spf-senders``). Node ids are ours; every
     label is :func:`mermaid_text`."""
@@ -567,11 +570,20 @@ def route_source(report) -> str:
     exo_host = spec.expected_exo_host.rstrip(".")
     node("exo", "box", _label("Exchange Online", exo_host, f"exo-host: {LABELS.get(of('exo-host'), 'UNKNOWN')}"),
          of("exo-host"))
+    # Third-party scenarios: the filter hands mail to the tenant through its inbound connector,
+    # judged by the tenant checks when an export exists (info, "no export", is not drawn).
+    entry = "exo"
+    connector = [(cid, status[cid]) for cid in CONNECTOR_CHECKS if status.get(cid) not in (None, INFO)]
+    if spec.third_party and connector:
+        node("conn", "box", _label("Inbound connector", *(f"{cid}: {LABELS.get(st, 'UNKNOWN')}" for cid, st in connector)),
+             worst(st for _, st in connector))
+        edges.append("conn --> exo")
+        entry = "conn"
     mx_state = of("mx-route")
     hosts = _mx_hosts(report)
     if hosts is None:
         node("mx0", "box", _label("MX: no definite answer", f"mx-route: {LABELS.get(mx_state, 'UNKNOWN')}"), UNKNOWN)
-        edges += ['inet -->|"MX lookup"| mx0', "mx0 -.-> exo"]
+        edges += ['inet -->|"MX lookup"| mx0', f"mx0 -.-> {entry}"]
     elif not hosts:
         node("mx0", "box", _label("No MX record", f"mx-route: {LABELS.get(mx_state, 'UNKNOWN')}"), mx_state)
         edges.append('inet -->|"MX lookup"| mx0')
@@ -580,7 +592,7 @@ def route_source(report) -> str:
             verdict, state = _mx_node(spec, h, mx_state)
             title = f"MX {h.preference}" if h.kind != mx_mod.INVALID else "MX (invalid)"
             node(f"mx{i}", "box", _label(title, h.name if h.kind != mx_mod.INVALID else h.text, verdict), state)
-            edges += [f'inet -->|"MX"| mx{i}', f"mx{i} --> exo"]
+            edges += [f'inet -->|"MX"| mx{i}', f"mx{i} --> {entry}"]
     if spec.scenario == "hybrid-third-party":
         ips = ", ".join(spec.onprem_ips) or "no onprem_ips listed"
         node("onprem", "db", _label("On-premises Exchange", ips, f"spf-senders: {LABELS.get(of('spf-senders'), 'UNKNOWN')}"),

@@ -174,3 +174,20 @@ def test_names_for_titles_and_paths_carry_nothing_a_theme_would_run():
     assert re.fullmatch(r"domains/[a-z0-9-]+-[0-9a-f]{12}/", hostile), hostile
     heading = str(render.domain_heading(SimpleNamespace(name="<b>x</b>.example", ascii="xn--x.example")))
     assert "&lt;b&gt;x&lt;/b&gt;.example" in heading and "<b>" not in heading and "xn--x.example" in heading
+
+
+def test_mail_route_draws_the_inbound_connector_when_tenant_checks_judge_it():
+    from types import SimpleNamespace
+
+    from macros.config import DomainSpec
+
+    spec = DomainSpec(name="t.example", ascii="t.example", scenario="third-party-filter", filter_mx=("*.filter.example",))
+    records = [RecordReport("t.example.", "MX", "new", None, ("10 mx1.filter.example.",), "found", ("10 mx1.filter.example.",))]
+    judged = SimpleNamespace(spec=spec, records=records, checks=[
+        Check("mx-route", "pass", "", "", "", ""), Check("efc", "pass", "", "", "", ""),
+        Check("connector-lockdown", "warn", "", "", "", "")])
+    source = render.route_source(judged)
+    assert re.search(r'conn\["Inbound connector<br>connector-lockdown: WARN<br>efc: PASS"\]:::st_warn', source), source
+    assert "mx0 --> conn" in source and "conn --> exo" in source
+    no_export = SimpleNamespace(spec=spec, records=records, checks=[Check("efc", "info", "", "", "", "")])
+    assert "conn" not in render.route_source(no_export)
