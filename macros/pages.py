@@ -13,11 +13,15 @@ an escaped ``<h1>`` block, and its title is :func:`render.plain_name` (letters, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from . import render
 from .model import SCENARIOS
+
+if TYPE_CHECKING:
+    from .config import DomainSpec
 
 #: Search weight of a domain page: typing a domain's name finds its page before the runbooks that
 #: use the name in examples. Material's ``search: boost:`` front matter ("Setting up site search",
@@ -34,7 +38,7 @@ class GeneratedPage:
 
     src_uri: str
     markdown: str
-    spec: object = None
+    spec: "DomainSpec | None" = None
 
     @property
     def title(self) -> str | None:

@@ -457,25 +457,17 @@ def drift_list(run, link: Link) -> Markup:
         checks = _join(Markup('<span class="mf-drift-check">{b} <a href="{h}">{id}</a></span> ').format(
             b=badge(c.status), h=link(c.fix), id=check_id(c.id)) for c in broken) or Markup("none")
         items.append(Markup(
-            '<tr class="mf-r-drifted"><td class="mf-fit" data-label="First seen">{t}</td>'
+            '<tr class="mf-r-drifted"><td class="mf-fit" data-label="First seen"><time>{t}</time></td>'
             '<td class="mf-drift-what"><a class="mf-domain" href="{href}">{dom}</a><br><code class="mf-name">{name}</code> {type}'
             '<span class="mf-drift-checks"><strong>Checks now failing or warning:</strong> {checks}</span></td>'
             '<td class="mf-drift-change">{change}</td></tr>').format(
-            t=_stamp(seen), href=link(domain_path(d.spec)), dom=text(d.spec.name),
+            t=text(seen), href=link(domain_path(d.spec)), dom=text(d.spec.name),
             name=host(r.name.rstrip(".")), type=text(r.type), checks=checks,
             change=_change_lines(r.removed, r.added)))
     if not items:
         return block(Markup('<p class="mf-nodrift">No record set differs from the baseline.</p>'), "mf-drift-block", dns=False)
     return table("drift", '<th class="mf-fit">First seen</th><th>Domain and record set</th>'
                  "<th>Change (&minus; removed, + added)</th>", items, after=accept_note(link))
-
-
-def _stamp(stamp: str) -> Markup:
-    """An ISO timestamp that may break between its date and its time (a narrow column)."""
-    day, sep, clock = str(stamp).partition("T")
-    if not sep:
-        return Markup("<time>{}</time>").format(text(stamp))
-    return Markup('<time datetime="{s}">{d}<wbr>T{c}</time>').format(s=text(stamp), d=text(day), c=text(clock))
 
 
 def _desc(stamp: str) -> tuple:

@@ -344,17 +344,17 @@ def test_domain_page_shows_each_verdict_as_text_and_colour(page, site):
         row = page.locator(f"#check-{check['id']}")
         badge = row.locator(".mf-badge")
         expect(badge).to_be_visible()
-        expect(badge).to_have_text(re.compile(rf"\b{LABELS[check['status']]}\b"))
+        expect(badge).to_have_text(re.compile(rf"\b{ALL_LABELS[check['status']]}\b"))
     styles = {status: page.locator(f".mf-checks .mf-badge.mf-{status}").first.evaluate(
         "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]") for status in ("pass", "fail")}
     assert styles["pass"] != styles["fail"], "pass and fail badges look alike"
     # The problems come first, each with a Fix link; a passing check links its runbook, not a "Fix".
     rows = page.locator(".mf-checks tbody tr")
-    statuses = [LABELS[s] for s in rows.evaluate_all("rows => rows.map(r => r.className.replace('mf-row-', ''))")]
+    statuses = [ALL_LABELS[s] for s in rows.evaluate_all("rows => rows.map(r => r.className.replace('mf-row-', ''))")]
     assert statuses == sorted(statuses, key=lambda label: SEVERITY[label]), statuses
     for check in report["checks"]:
         link = page.locator(f"#check-{check['id']} a[href]")
-        expect(link).to_have_text("Runbook" if check["status"] == "pass" else "Fix")
+        expect(link).to_have_text("Runbook" if check["status"] in ("pass", "info") else "Fix")
         expect(link).to_have_accessible_name(re.compile(re.escape(check["id"])))
     screenshot(page, f"domain-{FAILING}", full_page=True)
 
@@ -411,7 +411,7 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
     rows = page.locator(".mf-domains tbody tr")
     expect(rows).to_have_count(len(DOMAINS))
     statuses = rows.evaluate_all("rows => rows.map(r => r.dataset.status)")
-    assert statuses == sorted(statuses, key=lambda s: SEVERITY[LABELS[s]]), statuses
+    assert statuses == sorted(statuses, key=lambda s: SEVERITY[ALL_LABELS[s]]), statuses
     summary = page.locator(".mf-summary")
     expect(summary).to_contain_text(f"{len(DOMAINS)} domains")
     for status, label in LABELS.items():
@@ -419,7 +419,7 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
         expect(summary).to_contain_text(re.compile(rf"{n}\s+\W*\s*{label}"))
     for entry in data["domains"]:
         row = rows.filter(has=page.locator(f"a.mf-domain:text-is('{entry['domain']}')"))
-        expect(row.locator("td").first).to_have_text(re.compile(LABELS[worst(entry)]))
+        expect(row.locator("td").first).to_have_text(re.compile(ALL_LABELS[worst(entry)]))
         shown = problem_items(entry)[:ROW_PROBLEMS]
         expect(row.locator("a.mf-fix")).to_have_count(sum(1 for item in shown if item[0] == "fix"))
         for _, reason, n in (item for item in shown if item[0] == "group"):
