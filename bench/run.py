@@ -159,10 +159,16 @@ def lookup_child(domains_file: Path, port: int, profile_to: Path | None = None) 
     cmd = [sys.executable, str(Path(__file__).resolve()), "--lookup-child", str(domains_file), str(port)]
     if profile_to:
         cmd += ["--profile-to", str(profile_to)]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"lookup phase failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)  # the child's own peak memory
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"lookup phase failed:\n{err.read()[-3000:]}")
+        result = json.loads(out.read())
+    result["max_rss_mb"] = usage.ru_maxrss / 1024.0
+    return result
 
 
 def latency_floor(batches: list[dict], max_in_flight: int, latency_s: float) -> float:
@@ -284,6 +290,7 @@ def run_size(n: int, args, warm_up: bool) -> dict:
             "healthy": runs[-1]["healthy"],
             "checks": runs[-1]["checks"],
             "verdicts": " ".join(f"{k}:{v}" for k, v in runs[-1]["checks"].items()),
+            "max_rss_mb": max(r["max_rss_mb"] for r in runs),
         }
         if args.skip_builds:
             result["other_cpu_cores"] = meter.cores()
@@ -297,6 +304,8 @@ def run_size(n: int, args, warm_up: bool) -> dict:
                                    workdir / "baseline.log")
         if result["baseline"]["rc"] != 0:
             say(f"  baseline refused (rc {result['baseline']['rc']}); offline builds show no records")
+        say("  python -m macros check ...")
+        result["check"] = timed([sys.executable, "-m", "macros", "check"], live_env, workdir / "check.log")
         if warm_up:
             say("  warm-up build (not counted) ...")
             build(offline_env, workdir / "build-warmup.log")
@@ -323,6 +332,8 @@ def run_size(n: int, args, warm_up: bool) -> dict:
         "offline_rss_mb": max(b["max_rss_mb"] for b in offline),
         "baseline_s": result["baseline"]["wall_s"],
         "baseline_rss_mb": result["baseline"]["max_rss_mb"],
+        "check_s": result["check"]["wall_s"],
+        "check_rss_mb": result["check"]["max_rss_mb"],
     }
     result["other_cpu_cores"] = meter.cores()
     for b in live + offline:
@@ -394,6 +405,9 @@ TABLE_ROWS = (
     ("mkdocs build offline [s]", "{builds[offline_s]:.1f}"),
     ("build CPU live/offline [s]", "{builds[live_cpu_s]:.1f}/{builds[offline_cpu_s]:.1f}"),
     ("live / offline", "{builds[ratio]:.2f}x"),
+    ("check command [s]", "{builds[check_s]:.1f}"),
+    ("peak RSS lookup phase [MB]", "{lookup[max_rss_mb]:.0f}"),
+    ("peak RSS baseline/check [MB]", "{builds[baseline_rss_mb]:.0f}/{builds[check_rss_mb]:.0f}"),
     ("peak RSS live/offline [MB]", "{builds[live_rss_mb]:.0f}/{builds[offline_rss_mb]:.0f}"),
     ("builds succeeded", "{builds[succeeded]}"),
     ("other processes' CPU [cores]", "{other_cpu_cores:.2f}"),
@@ -465,6 +479,13 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+#: Named cases. ``helpdesk-5000``: a large helpdesk's 5,000 domains, once (each step runs once:
+#: the whole case takes about 10 minutes on 2 cores and most of a GB of memory at its peak).
+PRESETS = {
+    "helpdesk-5000": {"sizes": "5000", "domains": None, "lookup_runs": 1, "repeat": 1, "no_warmup": True},
+}
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Mail-flow scale benchmark (see bench/README.md).")
     p.add_argument("--sizes", default="300,1000",
@@ -484,7 +505,11 @@ def parse_args(argv=None):
                    help="the server answers a CNAME without its target's data")
     p.add_argument("--profile", action="store_true",
                    help="cProfile the first lookup run of each size into bench/results/n<N>/")
+    p.add_argument("--preset", choices=sorted(PRESETS),
+                   help="a named case; its values replace --sizes/--lookup-runs/--repeat/--no-warmup")
     args = p.parse_args(argv)
+    for key, value in PRESETS.get(args.preset, {}).items():
+        setattr(args, key, value)
     try:
         args.size_list = [args.domains] if args.domains else [int(x) for x in args.sizes.split(",") if x.strip()]
     except ValueError:

@@ -25,22 +25,31 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from . import yamlfile
+from .errors import UNREADABLE, BaselineError, Problem
 from .records import InvalidName, normalize_name
-from .resolve import DEFINITE, FOUND, Lookup
+from .resolve import DEFINITE, FOUND, Lookup, LookupStatus
+
+STATUSES = tuple(LookupStatus)
+
+__all__ = ["Baseline", "BaselineError", "load", "dump", "write_atomic", "remove_stale_temp_files"]
+
+#: Temp files of a write are ``.<name>.<writer pid>.<random>.tmp`` (git-ignored). One left by a
+#: killed write is removed by the next write: at once when its writer's process is gone, else
+#: (a pid from another machine sharing the folder, or no pid) once older than :data:`STALE_SECONDS`.
+TEMP_SUFFIX = ".tmp"
+STALE_SECONDS = 600
 
 HEADER = (
     "# Last accepted DNS records of every checked domain.\n"
     "# Written by `python -m macros baseline`; review its diff, do not edit by hand.\n"
 )
-
-
-class BaselineError(ValueError):
-    """An unreadable or malformed baseline file (message names the file and the entry)."""
 
 
 @dataclass(frozen=True)
@@ -63,82 +72,129 @@ class Baseline:
 def load(path: str) -> Baseline:
     """Read a baseline; a missing file is an empty baseline (every record set is then new).
 
-    A malformed file raises :class:`BaselineError` naming the file and the entry; names are
-    normalized like lookups (case, trailing dot), so a hand edit cannot hide drift.
+    A malformed file raises one :class:`BaselineError` listing every problem with its entry and
+    line; names are normalized like lookups (case, trailing dot), so a hand edit cannot hide
+    drift; values of the wrong type (``cname_loop: "false"``) are problems, never misread.
     """
     p = Path(path)
     if not p.exists():
         return Baseline(path=str(path))
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise BaselineError(f"{path}: cannot be read as YAML ({exc})") from None
+        data = yamlfile.load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yamlfile.LoadError) as exc:
+        raise BaselineError(path, [Problem(f"cannot be read as YAML ({exc})", kind=UNREADABLE,
+                                           line=getattr(exc, "line", None))]) from None
     if not isinstance(data, dict):
-        raise BaselineError(f"{path}: the top level must be a mapping (written_at, domains, lookups)")
+        raise BaselineError(path, ["the top level must be a mapping (written_at, domains, lookups)"])
+    problems: list[Problem] = []
     raw_domains = data.get("domains") or {}
     if not isinstance(raw_domains, dict):
-        raise BaselineError(f"{path}: domains: must be a mapping of domain -> {{scenario, records}}")
+        problems.append(Problem("domains: must be a mapping of domain -> {scenario, records}",
+                                line=yamlfile.line_of(data, "domains")))
+        raw_domains = {}
     domains: dict = {}
     scenarios: dict = {}
     for domain, entry in raw_domains.items():
-        where = f"{path}: domains.{domain}"
+        where = f"domains.{domain}"
+        line = yamlfile.line_of(raw_domains, domain)
         if not isinstance(entry, dict):
-            raise BaselineError(f"{where}: must be a mapping with 'scenario' and 'records'")
+            problems.append(Problem(f"{where}: must be a mapping with 'scenario' and 'records'", where, line=line))
+            continue
         try:
             key_domain = normalize_name(str(domain)).rstrip(".")
         except InvalidName as exc:
-            raise BaselineError(f"{where}: {exc}") from None
+            problems.append(Problem(f"{where}: {exc}", where, line=line))
+            continue
         rows = entry.get("records") or []
         if not isinstance(rows, list):
-            raise BaselineError(f"{where}.records: must be a list")
+            problems.append(Problem(f"{where}.records: must be a list", where, "records",
+                                    yamlfile.line_of(entry, "records")))
+            continue
         records = {}
         for i, rec in enumerate(rows):
-            name, rdtype, values = _record(rec, f"{where}.records[{i}]")
-            records[(name, rdtype)] = values
+            parsed = _record(rec, f"{where}.records[{i}]", yamlfile.line_of(rows, i), problems)
+            if parsed:
+                records[(parsed[0], parsed[1])] = parsed[2]
         domains[key_domain] = records
-        scenarios[key_domain] = entry.get("scenario")
+        scenario = entry.get("scenario")
+        if scenario is not None and not isinstance(scenario, str):
+            problems.append(Problem(f"{where}.scenario: must be text", where, "scenario",
+                                    yamlfile.line_of(entry, "scenario")))
+        scenarios[key_domain] = scenario
     raw_lookups = data.get("lookups") or []
     if not isinstance(raw_lookups, list):
-        raise BaselineError(f"{path}: lookups: must be a list")
+        problems.append(Problem("lookups: must be a list", line=yamlfile.line_of(data, "lookups")))
+        raw_lookups = []
     lookups = {}
     for i, rec in enumerate(raw_lookups):
-        where = f"{path}: lookups[{i}]"
-        name, rdtype, values = _record(rec, where)
-        chain = rec.get("chain") or []
-        if not isinstance(chain, list):
-            raise BaselineError(f"{where}: 'chain' must be a list")
-        lk = Lookup(
-            name=name,
-            rdtype=rdtype,
-            status=str(rec.get("status", FOUND)),
-            values=values,
-            chain=tuple(str(v) for v in chain),
-            raw=tuple(v.encode("utf-8", "surrogateescape") for v in values) if rdtype in ("TXT", "SPF") else (),
-            cname_loop=bool(rec.get("cname_loop", False)),
-            reason="from the baseline",
-            server="baseline",
-        )
-        lookups[lk.key] = lk
+        lk = _lookup(rec, f"lookups[{i}]", yamlfile.line_of(raw_lookups, i), problems)
+        if lk is not None:
+            lookups[lk.key] = lk
     written = data.get("written_at")
-    return Baseline(path=str(path), written_at=str(written) if written else None,
+    if written is not None and not isinstance(written, str):
+        problems.append(Problem("written_at: must be a quoted time like '2026-11-29T02:00:00Z'",
+                                field="written_at", line=yamlfile.line_of(data, "written_at")))
+    if problems:
+        raise BaselineError(path, problems)
+    return Baseline(path=str(path), written_at=written or None,
                     resolver=str(data.get("resolver") or ""), domains=domains,
                     scenarios=scenarios, lookups=lookups, exists=True)
 
 
-def _record(rec, where: str) -> tuple[str, str, tuple[str, ...]]:
-    """(normalized name, TYPE, values) of one entry, or a BaselineError naming it."""
+def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
+    """One stored lookup, every field of its own type, or None (and problems)."""
+    parsed = _record(rec, where, line, problems)
+    if parsed is None:
+        return None
+    name, rdtype, values = parsed
+    before = len(problems)
+    status = rec.get("status", FOUND)
+    if status not in STATUSES:
+        problems.append(Problem(f"{where}: 'status': {status!r} is not one of {', '.join(STATUSES)}",
+                                where, "status", yamlfile.line_of(rec, "status") or line))
+    chain = rec.get("chain") or []
+    if not isinstance(chain, list) or not all(isinstance(v, str) for v in chain):
+        problems.append(Problem(f"{where}: 'chain' must be a list of names", where, "chain",
+                                yamlfile.line_of(rec, "chain") or line))
+    cname_loop = rec.get("cname_loop", False)
+    if not isinstance(cname_loop, bool):
+        problems.append(Problem(f"{where}: 'cname_loop' must be true or false, not {cname_loop!r}",
+                                where, "cname_loop", yamlfile.line_of(rec, "cname_loop") or line))
+    if len(problems) > before:
+        return None
+    return Lookup(
+        name=name,
+        rdtype=rdtype,
+        status=status,
+        values=values,
+        chain=tuple(chain),
+        raw=tuple(v.encode("utf-8", "surrogateescape") for v in values) if rdtype in ("TXT", "SPF") else (),
+        cname_loop=cname_loop,
+        reason="from the baseline",
+        server="baseline",
+    )
+
+
+def _record(rec, where: str, line: int | None, problems: list) -> tuple[str, str, tuple[str, ...]] | None:
+    """(normalized name, TYPE, values) of one entry, or None and a problem naming it."""
+    def bad(text: str, field: str | None = None) -> None:
+        problems.append(Problem(f"{where}: {text}", where, field,
+                                (yamlfile.line_of(rec, field) if field else None) or line))
+
     if not isinstance(rec, dict) or "name" not in rec or "type" not in rec:
-        raise BaselineError(f"{where}: needs 'name', 'type' and 'values'")
+        return bad("needs 'name', 'type' and 'values'")
     values = rec.get("values")
     if values is None:
         values = []
-    if not isinstance(values, list) or not all(isinstance(v, (str, int, float)) for v in values):
-        raise BaselineError(f"{where}: 'values' must be a list of strings")
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        return bad("'values' must be a list of strings", "values")
+    if not isinstance(rec["name"], str) or not isinstance(rec["type"], str):
+        return bad("'name' and 'type' must be text", "name")
     try:
-        name = normalize_name(str(rec["name"]))
+        name = normalize_name(rec["name"])
     except InvalidName as exc:
-        raise BaselineError(f"{where}: 'name': {exc}") from None
-    return name, str(rec["type"]).upper(), tuple(sorted(str(v) for v in values))
+        return bad(f"'name': {exc}", "name")
+    return name, rec["type"].upper(), tuple(sorted(set(values)))
 
 
 def dump(written_at: str, resolver: str, domains: dict, scenarios: dict, lookups) -> str:
@@ -174,17 +230,23 @@ def dump(written_at: str, resolver: str, domains: dict, scenarios: dict, lookups
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file in the same folder and a rename."""
-    target = Path(path)
+    """Write ``text`` to ``path`` through a temp file in the same folder and a rename.
+
+    A symlinked ``path`` stays a link: its target is replaced (``os.replace`` on the link itself
+    would turn it into a plain file and leave the target stale). Temp files that an earlier,
+    killed write left behind are removed first (see :data:`STALE_SECONDS`).
+    """
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(target)
     try:
         mode = target.stat().st_mode & 0o777
     except OSError:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=folder)
     try:
         os.fchmod(fd, mode)  # mkstemp makes 0600; keep the file readable as before
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -198,3 +260,34 @@ def write_atomic(path: str, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def remove_stale_temp_files(target: Path, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove the temp files a killed write left beside ``target`` (see :data:`TEMP_SUFFIX`);
+    a write still running keeps its own. Returns what was removed."""
+    removed = []
+    now = time.time()
+    for leftover in target.parent.glob(f".{target.name}.*{TEMP_SUFFIX}"):
+        try:
+            if not leftover.is_file() or leftover.is_symlink():
+                continue
+            if _writer_gone(leftover.name[len(target.name) + 2:]) or now - leftover.lstat().st_mtime > older_than:
+                leftover.unlink()
+                removed.append(leftover)
+        except OSError:
+            continue
+    return removed
+
+
+def _writer_gone(rest: str) -> bool:
+    """True when ``<pid>.<random>.tmp`` names a process of this machine that no longer runs."""
+    pid = rest.split(".", 1)[0]
+    if not pid.isdigit() or int(pid) == os.getpid() or int(pid) <= 1:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False  # alive under another user, or not a pid at all: leave it to the age rule
+    return False

@@ -31,16 +31,27 @@ def services() -> dict[str, Service]:
     data = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8")) or {}
     result = {}
     for key, entry in (data.get("services") or {}).items():
-        result[key] = Service(
-            key=key,
-            name=entry["name"],
-            mx_patterns=tuple(p.lower().rstrip(".") for p in entry.get("mx", [])),
-            spf_include=tuple(entry.get("spf_include", []) or []),
-            docs=entry.get("docs", ""),
-            unconfirmed=tuple(entry.get("unconfirmed", []) or []),
-            note=entry.get("note", ""),
-        )
+        try:
+            result[key] = _service(key, entry)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            from .errors import CatalogueError  # a typo in catalogue.yml: one clear message
+
+            field = f"field {exc.args[0]!r} missing" if isinstance(exc, KeyError) else str(exc)
+            raise CatalogueError(CATALOGUE_FILE, [f"services.{key}: {field}"]) from None
     return result
+
+
+def _service(key, entry) -> Service:
+    """One catalogue entry (a missing field raises KeyError, turned into a CatalogueError)."""
+    return Service(
+        key=key,
+        name=entry["name"],
+        mx_patterns=tuple(p.lower().rstrip(".") for p in entry.get("mx", [])),
+        spf_include=tuple(entry.get("spf_include", []) or []),
+        docs=entry.get("docs", ""),
+        unconfirmed=tuple(entry.get("unconfirmed", []) or []),
+        note=entry.get("note", ""),
+    )
 
 
 def keys() -> list[str]:

@@ -1,7 +1,10 @@
-"""The ten checks of CONTRACT.md ("Check ids and their verdicts"), judged from lookups.
+"""The DNS checks of CONTRACT.md ("Check ids and their verdicts"), judged from lookups.
 
 Every lookup a domain needs up front is in :func:`base_queries` (the SPF tree adds its own);
-:func:`evaluate` reads them back from the resolver's cache, hands the record sets to the pure
+what depends on those answers is in :func:`dependent_queries` (one more wave: DMARC report
+authorization names, the MTA-STS policy host's addresses). The MTA-STS policy itself is fetched
+over HTTPS by the engine (``engine._prefetch_dependent``) and read here from the resolver's cache
+as a lookup of type ``MTA-STS``; checks never fetch it. :func:`evaluate` reads them back from the resolver's cache, hands the record sets to the pure
 parsers (mx, spf, dmarc, dkim) and turns what they find into :class:`~macros.model.Check`
 verdicts. A check whose lookups got no definite answer (timeout, SERVFAIL, ...) is ``unknown``,
 never ``fail``. DNS text stays plain strings here: the renderer escapes it.
@@ -13,8 +16,10 @@ from dataclasses import replace
 
 from . import dkim as dkim_mod
 from . import dmarc as dmarc_mod
+from . import mtasts
 from . import mx as mx_mod
 from . import spf
+from . import tlsrpt
 from .config import DomainSpec
 from .model import CHECK_IDS, FAIL, INFO, PASS, UNKNOWN, WARN, Check
 from .resolve import ERROR, NODATA, NXDOMAIN, TIMEOUT, SERVFAIL, Answers, Lookup
@@ -33,10 +38,17 @@ FIX_TWO_SPF = "common-issues/#two-spf-records"
 FIX_SOFTFAIL = "common-issues/#spf-softfail"
 FIX_LOOKUPS = "common-issues/#too-many-spf-lookups"
 FIX_HYBRID_SPF = "common-issues/#hybrid-spf-missing-onprem"
-FIX_FILTER_SPF = "common-issues/#filter-outbound-not-in-spf"
+FIX_FILTER_SPF = "common-issues/#filter-outbound-ip-missing-from-spf"
+FIX_SPF_MISSING = "common-issues/#spf-missing"
+FIX_SPF_M365 = "common-issues/#spf-m365-missing"
+FIX_PLUS_ALL = "common-issues/#spf-plus-all"
 FIX_DMARC = "common-issues/#dmarc"
 FIX_DKIM = "common-issues/#dkim"
 FIX_AUTODISCOVER = "common-issues/#autodiscover"
+FIX_DMARC_REPORTS = "reference/checks/#dmarc-reports"
+FIX_MTA_STS = "mail-standards/mta-sts/#publish-a-policy"
+FIX_MTA_STS_MX = "mail-standards/mta-sts/#mx-lines"
+FIX_TLS_RPT = "mail-standards/mta-sts/#tls-rpt"
 
 
 def _mx_fix(spec: DomainSpec) -> str:
@@ -62,12 +74,13 @@ def base_queries(spec: DomainSpec) -> list[tuple[str, str]]:
         ("selector2._domainkey." + apex, "TXT"),
         ("autodiscover." + apex, "A"),
         (spec.expected_exo_host, "A"),
+        *standards_queries(spec),
     ] + spf_policy.lookups(spec)
 
 
 def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcome",
              spf_tree: "spf.Tree | None" = None) -> list[Check]:
-    """All checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order, from answers only.
+    """Every DNS check for ``spec``, in :data:`~macros.model.CHECK_IDS` order, from answers only.
 
     ``answers`` is a read-only mapping of lookups (the engine resolved every one the checks
     read); ``spf_outcome`` the evaluations of :mod:`macros.spf.policy`. A lookup missing from
@@ -78,24 +91,28 @@ def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcom
         return found if found is not None else Lookup(name, rdtype, ERROR, reason="not looked up")
 
     mx_l, txt_l, dmarc_l, sel1_l, sel2_l, ad_l, exo_l = (get(*q) for q in base_queries(spec)[:7])
+    std = _Standards(spec, answers)
     checks = [
         mx_route(spec, mx_l),
-        exo_host(spec, exo_l),
+        exo_host(spec, exo_l, mx_l),
         spf_present(spec, txt_l),
         spf_m365(spec, txt_l, spf_outcome),
         spf_all(spec, txt_l, spf_outcome),
         spf_lookups(spec, txt_l, spf_outcome),
         spf_senders(spec, txt_l, spf_outcome),
-        dmarc(spec, dmarc_l),
-        dkim(spec, sel1_l, sel2_l),
+        dmarc(spec, std.walk, std.walk_failed),
+        dmarc_reports(spec, std.walk, std.report_auth, std.walk_failed),
+        dkim(spec, sel1_l, sel2_l, mx_l),
         autodiscover(spec, ad_l),
+        mta_sts(spec, std.sts_txt, std.policy, mx_l),
+        tls_rpt(spec, std.tlsrpt_txt, std.sts_txt),
     ]
     assert tuple(c.id for c in checks) == CHECK_IDS
     return checks
 
 
 def unknown_checks(spec: DomainSpec, reason: str) -> list[Check]:
-    """All ten checks as ``unknown`` (resolver unhealthy, or offline without a baseline)."""
+    """All checks as ``unknown`` (resolver unhealthy, or offline without a baseline)."""
     return [Check(check_id, UNKNOWN, reason, _expected(spec, check_id), "not checked",
                   _default_fix(spec, check_id))
             for check_id in CHECK_IDS]
@@ -117,9 +134,18 @@ def _expected(spec: DomainSpec, check_id: str) -> str:
         "spf-lookups": (f"every evaluation within at most {spf.MAX_DNS_TERMS} DNS-querying terms "
                         f"and {spf.MAX_VOID_LOOKUPS} void lookups, no permerror"),
         "spf-senders": "check_host gives pass for every listed sender IP",
-        "dmarc": "one valid v=DMARC1 record with p=quarantine or p=reject",
-        "dkim": (f"selector1/selector2._domainkey CNAMEs to "
-                 f"selectorN-{dkim_mod.dashed(spec.ascii)}._domainkey.{spec.tenant or '<tenant>'}"
+        "dmarc": ("one valid v=DMARC1 record (its own, else found by the RFC 9989 tree walk) with "
+                  "p=quarantine or p=reject, no t=y, no pct below 100"),
+        "dmarc-reports": ("at least one rua, every destination outside the domain authorizing it "
+                          "(<domain>._report._dmarc.<destination> TXT v=DMARC1)"),
+        "mta-sts": ("_mta-sts TXT v=STSv1; id=... and a policy in mode: enforce whose mx lines "
+                    "match every MX host (RFC 8461)"),
+        "tls-rpt": "one valid _smtp._tls TXT v=TLSRPTv1; rua=... (RFC 8460)",
+        "dkim": ("selector1/selector2._domainkey CNAMEs to exactly "
+                 + " and ".join(t for _, t in spec.dkim_targets) + " (dkim_targets), each publishing a key"
+                 if spec.dkim_targets else
+                 f"selector1/selector2._domainkey CNAMEs to "
+                 f"selectorN-{dkim_mod.dashed(spec.ascii)}[suffix]._domainkey.{spec.tenant or '<tenant>'}"
                  ".onmicrosoft.com (or .<c>-v1.dkim.mail.microsoft), each publishing a key"),
         "autodiscover": (f"autodiscover.{spec.ascii} resolves (any target in a hybrid)"
                          if spec.scenario == HYBRID else
@@ -137,8 +163,11 @@ def _default_fix(spec: DomainSpec, check_id: str) -> str:
         "spf-lookups": FIX_LOOKUPS,
         "spf-senders": _spf_fix(spec),
         "dmarc": FIX_DMARC,
+        "dmarc-reports": FIX_DMARC_REPORTS,
         "dkim": FIX_DKIM,
         "autodiscover": FIX_AUTODISCOVER,
+        "mta-sts": FIX_MTA_STS,
+        "tls-rpt": FIX_TLS_RPT,
     }[check_id]
 
 
@@ -188,11 +217,12 @@ def mx_route(spec: DomainSpec, lookup: Lookup) -> Check:
     if not spec.third_party:
         if route.all_exchange_online:
             return Check(cid, PASS, f"MX {_names(route.hosts)} "
-                         f"{_verb(route.hosts, 'points', 'point')} at Exchange Online as expected",
-                         expected, observed, fix)
+                         f"{_verb(route.hosts, 'points', 'point')} at Exchange Online as expected"
+                         f"{_exo_form(route.hosts)}", expected, observed, fix)
         others = tuple(h for h in route.hosts if h.kind != mx_mod.EXCHANGE_ONLINE)
         return Check(cid, FAIL, f"MX {_names(others)} {_verb(others, 'is', 'are')} not Exchange "
-                     "Online, so mail does not go straight to the tenant", expected, observed, fix)
+                     "Online (*.mail.protection.outlook.com or *.mx.microsoft), so mail does not go "
+                     "straight to the tenant", expected, observed, fix)
     filter_name = spec.filter_name
     if route.all_filter:
         return Check(cid, PASS, f"MX {_names(route.hosts)} "
@@ -208,8 +238,24 @@ def mx_route(spec: DomainSpec, lookup: Lookup) -> Check:
                  "so mail is not filtered as intended", expected, observed, fix)
 
 
-def exo_host(spec: DomainSpec, lookup: Lookup) -> Check:
-    """The tenant's own Exchange Online host resolves (the filter delivers to it)."""
+def _exo_form(hosts) -> str:
+    """`` (mx.microsoft: DNSSEC-capable, inbound DANE)`` when an Exchange Online host has the
+    newer form (Microsoft Learn, "How SMTP DANE works": the MX of a domain with inbound SMTP
+    DANE with DNSSEC is under mx.microsoft), else ``""``."""
+    if any(h.host.endswith(".mx.microsoft.") for h in hosts):
+        return " (mx.microsoft: DNSSEC-capable, inbound DANE)"
+    return ""
+
+
+def exo_host(spec: DomainSpec, lookup: Lookup, mx_lookup: Lookup | None = None) -> Check:
+    """The tenant's own Exchange Online host resolves (the filter delivers to it).
+
+    When it does not, the reason says where the real host is read: an Exchange Online host
+    in the domain's own MX, else the Microsoft 365 admin center (the domain's DNS records) or
+    the MX value ``Enable-DnssecForVerifiedDomain`` prints (Microsoft Learn,
+    Enable-DnssecForVerifiedDomain: "the output of this cmdlet is an MX record value") and
+    ``Get-DnssecStatusForVerifiedDomain`` shows (``ExpectedMxRecord``).
+    """
     cid, expected = "exo-host", _expected(spec, "exo-host")
     host = spec.expected_exo_host.rstrip(".")
     if not lookup.definite:
@@ -217,10 +263,19 @@ def exo_host(spec: DomainSpec, lookup: Lookup) -> Check:
     if lookup.found:
         return Check(cid, PASS, f"{host} resolves: Exchange Online knows the domain",
                      expected, lookup.describe(), FIX_EXO_HOST)
+    seen = ()
+    if mx_lookup is not None and mx_lookup.found:
+        seen = tuple(h.name for h in mx_mod.route(mx_lookup.values).of_kind(mx_mod.EXCHANGE_ONLINE)
+                     if h.host != spec.expected_exo_host)
     why = ("the filter may deliver to the wrong Exchange Online host" if spec.third_party else
-           "compare it with the MX value the Microsoft 365 admin center shows (set exo_host)")
-    return Check(cid, WARN, f"{host} does not resolve: {why}", expected, lookup.describe(),
-                 FIX_WRONG_EXO_HOST)
+           "compare it with the MX value the Microsoft 365 admin center shows")
+    if seen:
+        where = f"the MX points at {seen[0]}: set exo_host: {seen[0]}"
+    else:
+        where = ("read the real host (e.g. <token>.<x>-v1.mx.microsoft) in the admin center or from "
+                 "Enable-DnssecForVerifiedDomain / Get-DnssecStatusForVerifiedDomain, then set exo_host")
+    return Check(cid, WARN, f"{host} does not resolve: {why}; {where}", expected,
+                 lookup.describe(), FIX_WRONG_EXO_HOST)
 
 
 def spf_present(spec: DomainSpec, lookup: Lookup) -> Check:
@@ -235,7 +290,7 @@ def spf_present(spec: DomainSpec, lookup: Lookup) -> Check:
     if not records:
         return Check(cid, FAIL, f"{spec.name} has no SPF record: receivers cannot tell real mail "
                      "from forged", expected, f"no v=spf1 among {len(lookup.values)} TXT record(s)",
-                     _spf_fix(spec))
+                     FIX_SPF_MISSING)
     if len(records) > 1:
         return Check(cid, FAIL, f"{spec.name} has {len(records)} SPF records: receivers treat that "
                      "as an error (permerror) and SPF fails for all mail", expected,
@@ -292,7 +347,7 @@ def spf_m365(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Ch
                   f"Mail from Microsoft 365 does not pass SPF: {shown}{more}")
         return Check(cid, FAIL, reason, expected,
                      f"{len(bad)} of {len(evaluations)} addresses do not pass: " + _results(ev for _n, ev in bad),
-                     fix)
+                     FIX_TWO_SPF if cause else FIX_SPF_M365)
     unsure = _incomplete(spec, cid, evaluations, fix)
     if unsure:
         return unsure
@@ -313,7 +368,7 @@ def spf_all(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Che
     passing = [ev for ev in evaluations if ev.result == R.PASS]
     if passing:
         return Check(cid, FAIL, f"An unlisted sender ({passing[0].ip}) gets pass: anyone on the "
-                     f"internet may send as {spec.name}", expected, observed, fix)
+                     f"internet may send as {spec.name}", expected, observed, FIX_PLUS_ALL)
     broken = [ev for ev in evaluations if ev.result == R.PERMERROR]
     if broken:
         cause = _spf_root_cause(spec, txt) or f"permerror ({broken[0].explanation})"
@@ -325,9 +380,9 @@ def spf_all(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Che
         return unsure
     results = {ev.result for ev in evaluations}
     if results == {R.FAIL}:
-        return Check(cid, PASS, "An unlisted sender gets fail (-all): SPF asks receivers to "
-                     "reject such mail (what each receiver does is its own policy; with DMARC "
-                     "enforcing, -all and ~all end alike)", expected, observed, fix)
+        return Check(cid, PASS, "An unlisted sender gets fail (-all): receivers that check SPF "
+                     "may refuse mail from servers the record does not list; what they do is "
+                     "their choice", expected, observed, fix)
     if R.NONE in results:
         return Check(cid, WARN, f"{spec.name} has no SPF record, so unlisted senders get none",
                      expected, observed, fix)
@@ -417,38 +472,72 @@ def spf_senders(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") ->
     return Check(cid, PASS, said, expected, observed, _spf_fix(spec))
 
 
-def dmarc(spec: DomainSpec, lookup: Lookup) -> Check:
-    """One valid DMARC record with an enforcing policy (RFC 7489 sections 6.3, 6.6.3)."""
+def _walk_observed(walk: "dmarc_mod.Discovery") -> str:
+    if not walk.records:
+        return "no DMARC record"
+    where = "" if walk.own else f" (at _dmarc.{walk.found_at}, tree walk)"
+    return " | ".join(walk.records) + where
+
+
+def dmarc(spec: DomainSpec, walk: "dmarc_mod.Discovery", failed: Lookup | None = None) -> Check:
+    """The DMARC policy that applies (RFC 9989; see macros/dmarc.py for what changed from
+    RFC 7489): the domain's own record, else the one the DNS tree walk finds, whose ``sp``
+    (``np`` when the domain does not exist), else ``p``, applies."""
     cid, expected = "dmarc", _expected(spec, "dmarc")
-    if not lookup.definite:
-        return _not_definite(spec, cid, lookup)
-    policy = dmarc_mod.discover(lookup.values if lookup.found else ())
-    observed = " | ".join(policy.records) or "no DMARC record"
-    if policy.status == dmarc_mod.MISSING:
-        return Check(cid, WARN, f"{spec.name} has no DMARC record: receivers get no policy for "
-                     "forged mail", expected, observed, FIX_DMARC)
-    if policy.status == dmarc_mod.MULTIPLE:
-        return Check(cid, FAIL, f"{spec.name} has {len(policy.records)} DMARC records: receivers "
+    if walk.status == dmarc_mod.UNKNOWN and failed is not None:
+        return _not_definite(spec, cid, failed)
+    if walk.status == dmarc_mod.UNKNOWN:
+        return Check(cid, UNKNOWN, f"Could not check: {walk.reason}", expected, "not checked",
+                     FIX_DMARC)
+    observed = _walk_observed(walk)
+    if walk.status == dmarc_mod.MISSING:
+        return Check(cid, WARN, f"{spec.name} has no DMARC record, nor does any parent domain: "
+                     "receivers get no policy for forged mail", expected, observed, FIX_DMARC)
+    if walk.status == dmarc_mod.MULTIPLE:
+        return Check(cid, FAIL, f"{spec.name} has {len(walk.records)} DMARC records: receivers "
                      "apply none of them", expected, observed, FIX_DMARC)
-    if policy.status == dmarc_mod.INVALID:
-        return Check(cid, FAIL, f"The DMARC record of {spec.name} is invalid: "
-                     f"{policy.record.errors[0]}", expected, observed, FIX_DMARC)
-    if policy.policy == "none":
-        return Check(cid, WARN, "DMARC is p=none: reports only, forged mail is still delivered",
+    record = walk.record
+    if walk.status == dmarc_mod.INVALID:
+        whose = spec.name if walk.own else f"{walk.found_at} (which {spec.name} inherits)"
+        return Check(cid, FAIL, f"The DMARC record of {whose} is invalid: {record.errors[0]}",
                      expected, observed, FIX_DMARC)
-    if policy.record.pct == 0:
-        return Check(cid, WARN, f"DMARC is p={policy.policy} but pct=0: the policy applies to no "
-                     "mail (RFC 7489 section 6.3)", expected, observed, FIX_DMARC)
-    share = "" if policy.record.pct == 100 else f" ({policy.record.pct}% of it)"
-    return Check(cid, PASS, f"DMARC is p={policy.policy}: receivers act on forged mail{share}",
+    policy = walk.policy
+    source = ("" if walk.own else
+              f" (from _dmarc.{walk.found_at} by the tree walk, its {walk.tag}=)")
+    if record.p_defaulted and walk.tag == "p":
+        return Check(cid, WARN, f"The DMARC record{source} has no p=; with a valid rua it counts as "
+                     "p=none (RFC 9989): reports only", expected, observed, FIX_DMARC)
+    if policy == "none":
+        return Check(cid, WARN, f"DMARC is {walk.tag}=none{source}: reports only, forged mail is "
+                     "still delivered", expected, observed, FIX_DMARC)
+    if record.testing:
+        return Check(cid, WARN, f"DMARC is {walk.tag}={policy}{source} but t=y (test mode, RFC 9989): "
+                     "receivers apply one level less", expected, observed, FIX_DMARC)
+    if record.pct < 100:
+        return Check(cid, WARN, f"DMARC is {walk.tag}={policy}{source} with pct={record.pct}: RFC 9989 "
+                     "removed pct, but older receivers still apply the policy to "
+                     f"{record.pct}% of forged mail only", expected, observed, FIX_DMARC)
+    return Check(cid, PASS, f"DMARC is {walk.tag}={policy}{source}: receivers act on forged mail",
                  expected, observed, FIX_DMARC)
 
 
-def dkim(spec: DomainSpec, sel1: Lookup, sel2: Lookup) -> Check:
-    """selector1/selector2 are CNAMEs to this domain's Microsoft 365 keys (RFC 6376 section 3.6)."""
+def _exo_tokens(spec: DomainSpec, mx_lookup: Lookup | None) -> tuple[str, ...]:
+    """The domain's Exchange Online MX tokens: from its MX and from ``exo_host``."""
+    hosts = [spec.exo_host] if spec.exo_host else []
+    if mx_lookup is not None and mx_lookup.found:
+        hosts += [h.host for h in mx_mod.route(mx_lookup.values).of_kind(mx_mod.EXCHANGE_ONLINE)]
+    return tuple(t for t in map(dkim_mod.exo_token, hosts) if t)
+
+
+def dkim(spec: DomainSpec, sel1: Lookup, sel2: Lookup, mx_lookup: Lookup | None = None) -> Check:
+    """selector1/selector2 are CNAMEs to this domain's Microsoft 365 keys (RFC 6376 section 3.6):
+    exactly the ``dkim_targets`` when set, else either Microsoft 365 form (macros/dkim.py)."""
     cid, expected = "dkim", _expected(spec, "dkim")
+    tokens = _exo_tokens(spec, mx_lookup)
+    exact = dict(spec.dkim_targets)
     judged = [dkim_mod.judge_selector(n, spec.ascii, spec.tenant, lk.status, lk.chain, lk.values,
-                                      lk.cname_loop)
+                                      lk.cname_loop, known_tokens=tokens,
+                                      exact_target=exact.get(f"selector{n}"))
               for n, lk in ((1, sel1), (2, sel2))]
     observed = "; ".join(f"selector{s.selector} -> {s.target or ('TXT' if s.key else 'none')}"
                          for s in judged)
@@ -463,7 +552,8 @@ def dkim(spec: DomainSpec, sel1: Lookup, sel2: Lookup) -> Check:
     if problems:
         return Check(cid, WARN, "; ".join(s.reason for s in problems), expected, observed, FIX_DKIM)
     where = judged[0].microsoft.name.rstrip(".").split("._domainkey.", 1)[-1]
-    return Check(cid, PASS, f"selector1 and selector2 point at Microsoft 365 ({where}) and "
+    how = "the dkim_targets" if exact else "Microsoft 365"
+    return Check(cid, PASS, f"selector1 and selector2 point at {how} ({where}) and "
                  "publish keys", expected, observed, FIX_DKIM)
 
 
@@ -496,3 +586,230 @@ def autodiscover(spec: DomainSpec, lookup: Lookup) -> Check:
     return Check(cid, WARN, f"{name} points at {target}, not {AUTODISCOVER_TARGET.rstrip('.')}: "
                  "Outlook may not find the Exchange Online mailbox", expected,
                  observed or lookup.describe(), FIX_AUTODISCOVER)
+
+
+# ---- DMARC reports, MTA-STS, TLS-RPT (RFC 9989/9990, RFC 8461, RFC 8460) ---------------------
+
+#: At most this many report destinations are checked for authorization per domain.
+MAX_REPORT_DESTINATIONS = 8
+
+
+def standards_queries(spec: DomainSpec) -> list[tuple[str, str]]:
+    """The base lookups of the newer checks: MTA-STS and TLS-RPT TXT, and the parents the DMARC
+    tree walk may need (derived from the name alone, so they join the first wave; parents are
+    shared between domains, so they cost little)."""
+    apex = spec.fqdn
+    return [("_mta-sts." + apex, "TXT"), ("_smtp._tls." + apex, "TXT"),
+            *((name, "TXT") for name in dmarc_mod.walk_names(spec.ascii)[1:])]
+
+
+def _walk(spec: DomainSpec, get) -> "dmarc_mod.Discovery | None":
+    """The tree walk from ``get(name, type) -> Lookup | None``; None when a needed lookup is
+    missing from ``get`` (not asked yet)."""
+    answers = []
+    for name in dmarc_mod.walk_names(spec.ascii):
+        lookup = get(name, "TXT")
+        if lookup is None:
+            return None
+        answers.append((name, lookup.definite, lookup.values if lookup.found else ()))
+    return dmarc_mod.walk(answers, _exists(spec, get))
+
+
+def _exists(spec: DomainSpec, get) -> bool:
+    """False when the domain itself does not exist (NXDOMAIN): RFC 9989's ``np`` applies."""
+    lookup = get(spec.fqdn, "MX")
+    return lookup is None or lookup.status != NXDOMAIN
+
+
+def report_destinations(record: "dmarc_mod.Record", domain: str) -> list[tuple[str, str, bool]]:
+    """(uri, destination domain, outside) for every mailto: URI of ``rua`` and ``ruf``.
+
+    "Outside" approximates RFC 9990's comparison of organizational domains without the Public
+    Suffix List: the destination is neither the domain nor a parent or child of it.
+    """
+    out, seen = [], set()
+    for uri in record.rua + record.ruf:
+        scheme, _, rest = uri.partition(":")
+        if scheme.lower() != "mailto" or "@" not in rest:
+            continue
+        dest = rest.rsplit("@", 1)[1].split("!", 1)[0].split("?", 1)[0].strip().lower().rstrip(".")
+        if not dest or dest in seen:
+            continue
+        seen.add(dest)
+        inside = dest == domain or dest.endswith("." + domain) or domain.endswith("." + dest)
+        out.append((uri, dest, not inside))
+    return out[:MAX_REPORT_DESTINATIONS]
+
+
+def report_auth_name(domain: str, dest: str) -> str:
+    """RFC 9990 (formerly RFC 7489 section 7.1): ``<domain>._report._dmarc.<destination>``."""
+    return f"{domain}._report._dmarc.{dest}."
+
+
+def dependent_queries(spec: DomainSpec, get) -> list[tuple[str, str]]:
+    """The lookups that depend on first answers (one extra wave): the report authorization
+    names of external DMARC report destinations, and ``mta-sts.<domain>``'s addresses when a
+    valid ``_mta-sts`` record asks for a policy fetch. ``get(name, type)`` reads the cache."""
+    keys: list[tuple[str, str]] = []
+    walk = _walk(spec, get)
+    if walk is not None and walk.record is not None:
+        for _, dest, outside in report_destinations(walk.record, walk.found_at):
+            if outside:
+                keys.append((report_auth_name(walk.found_at, dest), "TXT"))
+    if needs_policy(spec, get):
+        host = mtasts.lookup_name(spec.fqdn)
+        keys += [(host, "A"), (host, "AAAA")]
+    return keys
+
+
+def needs_policy(spec: DomainSpec, get) -> bool:
+    """A valid ``_mta-sts`` record is published, so senders fetch the policy (RFC 8461 3.1)."""
+    sts = get("_mta-sts." + spec.fqdn, "TXT")
+    return sts is not None and sts.found and mtasts.parse_txt(sts.values).valid
+
+
+class _Standards:
+    """What the newer checks read for one domain, from the answers (the engine planned the
+    dependent lookups and the MTA-STS policy fetch, stored as a ``MTA-STS`` lookup)."""
+
+    def __init__(self, spec: DomainSpec, answers: Answers):
+        get = answers.get
+        self.walk = _walk(spec, get)
+        #: the lookup that left the walk undecided, if any
+        self.walk_failed = (get(self.walk.unknown_name, "TXT")
+                            if self.walk is not None and self.walk.unknown_name else None)
+        self.exists = _exists(spec, get)
+        self.sts_txt = get("_mta-sts." + spec.fqdn, "TXT")
+        self.tlsrpt_txt = get("_smtp._tls." + spec.fqdn, "TXT")
+        self.policy = get(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE)
+        self.report_auth = {}
+        if self.walk is not None and self.walk.record is not None:
+            for _, dest, outside in report_destinations(self.walk.record, self.walk.found_at):
+                if outside:
+                    self.report_auth[dest] = get(report_auth_name(self.walk.found_at, dest), "TXT")
+
+
+def dmarc_reports(spec: DomainSpec, walk: "dmarc_mod.Discovery", auth: dict,
+                  failed: Lookup | None = None) -> Check:
+    """Aggregate reports reach someone: at least one ``rua``, and every destination outside
+    the domain authorizes it with a ``v=DMARC1`` TXT record at
+    ``<domain>._report._dmarc.<destination>`` (RFC 9990, before it RFC 7489 section 7.1);
+    otherwise receivers drop the reports without a word."""
+    cid, expected, fix = "dmarc-reports", _expected(spec, "dmarc-reports"), FIX_DMARC_REPORTS
+    if walk.status == dmarc_mod.UNKNOWN and failed is not None:
+        return _not_definite(spec, cid, failed)
+    if walk.status == dmarc_mod.UNKNOWN:
+        return Check(cid, UNKNOWN, f"Could not check: {walk.reason}", expected, "not checked", fix)
+    if walk.status != dmarc_mod.VALID:
+        what = {dmarc_mod.MISSING: "there is no DMARC record", dmarc_mod.MULTIPLE:
+                "there are several DMARC records", dmarc_mod.INVALID: "the DMARC record is invalid"}
+        return Check(cid, WARN, f"No DMARC reports arrive: {what[walk.status]}", expected,
+                     _walk_observed(walk), fix)
+    record = walk.record
+    observed_rua = "rua=" + ",".join(record.rua) if record.rua else "no rua"
+    if not record.rua:
+        return Check(cid, WARN, "The DMARC record has no rua: nobody receives aggregate reports",
+                     expected, observed_rua, fix)
+    missing, unsure = [], []
+    for dest, lookup in auth.items():
+        if lookup is None or not lookup.definite:
+            unsure.append(dest)
+        elif not (lookup.found and dmarc_mod.select(lookup.values)):
+            missing.append(dest)
+    owner = walk.found_at
+    if missing:
+        names = ", ".join(report_auth_name(owner, d).rstrip(".") for d in missing)
+        return Check(cid, WARN, f"{', '.join(missing)} {_verb(missing, 'does', 'do')} not authorize "
+                     f"reports for {owner} (no v=DMARC1 at {names}): receivers drop those reports",
+                     expected, observed_rua, fix)
+    if unsure:
+        return Check(cid, UNKNOWN, f"Could not check: the authorization lookup for {unsure[0]} got "
+                     "no definite answer", expected, observed_rua, fix)
+    outside = len(auth)
+    tail = (f"; {outside} external destination(s) authorize them" if outside
+            else "; every destination is inside the domain")
+    return Check(cid, PASS, f"DMARC aggregate reports go to {len(record.rua)} address(es){tail}",
+                 expected, observed_rua, fix)
+
+
+def _no_answer(spec: DomainSpec, cid: str, lookup: Lookup | None, what: str) -> Check | None:
+    """``unknown`` when the lookup was not made or got no definite answer, else None."""
+    if lookup is None:
+        return Check(cid, UNKNOWN, f"Could not check: the {what} lookup was not made",
+                     _expected(spec, cid), "not checked", _default_fix(spec, cid))
+    if not lookup.definite:
+        return _not_definite(spec, cid, lookup)
+    return None
+
+
+def mta_sts(spec: DomainSpec, txt: Lookup | None, policy: Lookup | None, mx_lookup: Lookup) -> Check:
+    """MTA-STS (RFC 8461): the ``_mta-sts`` record (section 3.1), the policy fetched over HTTPS
+    with a verified certificate (sections 3.2, 3.3), its mode and whether its ``mx`` patterns
+    match every MX host (section 4.1). In ``enforce`` mode an MX host no pattern matches gets
+    no mail from senders that honour MTA-STS: the classic after moving the MX to a filter."""
+    cid, expected, fix = "mta-sts", _expected(spec, "mta-sts"), FIX_MTA_STS
+    early = _no_answer(spec, cid, txt, "_mta-sts")
+    if early:
+        return early
+    record = mtasts.parse_txt(txt.values if txt.found else ())
+    if not record.published:
+        return Check(cid, INFO, f"{spec.name} publishes no MTA-STS record (_mta-sts): optional, "
+                     "senders use opportunistic TLS", expected, "no v=STSv1 record", fix)
+    shown_txt = " | ".join(record.records)
+    if not record.valid:
+        return Check(cid, WARN, f"The _mta-sts record is unusable: {record.error}", expected,
+                     shown_txt, fix)
+    if policy is None:
+        return Check(cid, UNKNOWN, "Could not check: the MTA-STS policy was not fetched", expected,
+                     shown_txt, fix)
+    if not policy.found:
+        why = policy.reason or policy.describe()
+        return Check(cid, WARN, f"_mta-sts is published but the policy cannot be fetched: {why}",
+                     expected, f"{shown_txt}; policy: none", fix)
+    parsed = mtasts.from_lines(policy.values)
+    observed = f"{shown_txt}; policy: " + ", ".join(policy.values)
+    if not mx_lookup.definite:
+        return _not_definite(spec, cid, mx_lookup)
+    hosts = [h.name for h in mx_mod.route(mx_lookup.values if mx_lookup.found else ()).hosts
+             if h.kind not in (mx_mod.NULL, mx_mod.INVALID)]
+    stale = mtasts.unmatched(hosts, parsed.mx)
+    patterns = ", ".join(parsed.mx) or "none"
+    if parsed.mode == "enforce":
+        if stale:
+            return Check(cid, FAIL, f"MTA-STS is mode: enforce but MX {', '.join(stale)} "
+                         f"{_verb(stale, 'matches', 'match')} no mx line ({patterns}): senders that "
+                         "honour MTA-STS cannot deliver", expected, observed, FIX_MTA_STS_MX)
+        return Check(cid, PASS, f"MTA-STS is mode: enforce and its mx lines ({patterns}) match "
+                     "every MX host", expected, observed, fix)
+    if parsed.mode == "testing":
+        extra = (f"; MX {', '.join(stale)} would fail under enforce" if stale else "")
+        return Check(cid, WARN, f"MTA-STS is mode: testing: senders report but still deliver "
+                     f"without verified TLS{extra}", expected, observed,
+                     FIX_MTA_STS_MX if stale else fix)
+    return Check(cid, WARN, "MTA-STS is mode: none: the policy is switched off", expected,
+                 observed, fix)
+
+
+def tls_rpt(spec: DomainSpec, txt: Lookup | None, sts_txt: Lookup | None) -> Check:
+    """SMTP TLS reporting (RFC 8460 section 3): one valid ``_smtp._tls`` record. Without one,
+    a domain that publishes MTA-STS never hears that senders fail to deliver to it."""
+    cid, expected, fix = "tls-rpt", _expected(spec, "tls-rpt"), FIX_TLS_RPT
+    early = _no_answer(spec, cid, txt, "_smtp._tls")
+    if early:
+        return early
+    record = tlsrpt.parse(txt.values if txt.found else ())
+    if record.status == tlsrpt.VALID:
+        return Check(cid, PASS, f"TLS reports go to {', '.join(record.rua)}", expected,
+                     record.records[0], fix)
+    if record.status in (tlsrpt.INVALID, tlsrpt.MULTIPLE):
+        return Check(cid, FAIL, f"The _smtp._tls record is unusable: {record.error}", expected,
+                     " | ".join(record.records), fix)
+    early = _no_answer(spec, cid, sts_txt, "_mta-sts")
+    if early:
+        return early
+    if mtasts.parse_txt(sts_txt.values if sts_txt.found else ()).published:
+        return Check(cid, WARN, f"{spec.name} publishes MTA-STS but no TLS-RPT record: nobody "
+                     "hears when senders fail to deliver over TLS", expected, "no v=TLSRPTv1 record",
+                     fix)
+    return Check(cid, INFO, f"{spec.name} publishes no TLS-RPT record (optional without MTA-STS)",
+                 expected, "no v=TLSRPTv1 record", fix)

@@ -12,9 +12,11 @@ import json
 import os
 import sys
 
+from . import acceptance
 from . import baseline as baseline_mod
 from . import config as config_mod
-from . import engine, settings as settings_mod
+from . import engine, nightly, settings as settings_mod
+from .errors import MISSING_FILE, MailflowError
 from .model import SEVERITY
 from .records import visible
 
@@ -53,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     spf.add_argument("--helo", default="", help="HELO/EHLO host name")
     spf.add_argument("--json", action="store_true")
 
-    sub.add_parser("baseline", help="write the baseline from live lookups (atomically)")
+    base = sub.add_parser("baseline", help="write the baseline from live lookups (atomically)")
+    base.add_argument("--force", action="store_true",
+                      help="accept even when more than 30%% of an existing baseline would change")
     return parser
 
 
@@ -65,13 +69,13 @@ def main(argv=None) -> int:
             return cmd_check(args, settings)
         if args.command == "spf":
             return cmd_spf(args, settings)
-        return cmd_baseline(settings)
+        return cmd_baseline(settings, force=args.force)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_clean(exc)}", file=sys.stderr)
         return EXIT_BAD
-    except (settings_mod.SettingsError, config_mod.ConfigError, baseline_mod.BaselineError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD
+    except MailflowError as exc:  # every bad-input error of the family; its type sets the code
+        print(f"error: {exc}", file=sys.stderr)  # str() of the family is already terminal-safe
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_BAD
@@ -88,8 +92,7 @@ def _select(args, settings) -> config_mod.Config:
     try:
         config = config_mod.load(settings.domains_file)
     except config_mod.ConfigError as exc:
-        missing = not args.domains or "does not exist" not in str(exc)
-        if missing:
+        if not args.domains or MISSING_FILE not in exc.kinds:
             raise
         config = config_mod.from_data({"domains": []}, settings.domains_file)
     if not args.domains:
@@ -120,13 +123,13 @@ def _select(args, settings) -> config_mod.Config:
         chosen.extend(extra.domains)
         if not args.scenario:
             for e in entries:
-                print(f"note: {e['name']} is not in {config.path}: checked as {e['scenario']} "
+                print(f"note: {_clean(e['name'])} is not in {_clean(config.path)}: checked as {e['scenario']} "
                       f"(give --scenario to choose)", file=sys.stderr)
     elif flags:  # a bad flag value is bad input even when no named domain needs the flags
         config_mod.from_data({"domains": from_file[:1]}, "command line")
     if flags and from_file:
         names = ", ".join(e["name"] for e in from_file)
-        print(f"note: {names}: checked as {config.path} says; the flags apply only to domains not in it",
+        print(f"note: {_clean(names)}: checked as {_clean(config.path)} says; the flags apply only to domains not in it",
               file=sys.stderr)
     seen, unique = set(), []
     for spec in chosen:
@@ -142,19 +145,29 @@ def cmd_check(args, settings) -> int:
     config = _select(args, settings)
     baseline = baseline_mod.load(settings.baseline_file)
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
-    run = engine.run(config, resolver, baseline, offline=settings.offline,
+    run = engine.run(config, resolver, baseline, offline=settings.offline, ca_bundle=settings.ca_bundle,
                      confirm_delay=config.confirm_delay)
     if args.json:
-        print(json.dumps([d.to_dict() for d in run.domains], indent=2, sort_keys=True, ensure_ascii=False))
+        print(terminal_json([d.to_dict() for d in run.domains]))
     else:
         print_table(run)
-    could_not_run = [p for p in run.problems() if "checks could not run" in p]
-    if run.offline or not run.healthy or could_not_run:
-        for line in could_not_run or run.problems()[:1]:
+    findings = run.problems()
+    not_run = [p for p in findings if p.kind in nightly.NOT_RUN]
+    if run.offline or not run.healthy or not_run:
+        for line in not_run or findings[:1]:
             print(f"error: {_clean(line)}", file=sys.stderr)
         return EXIT_BAD
     summary = run.summary()
     return EXIT_PROBLEMS if summary["failed"] or summary["drifted"] else EXIT_OK
+
+
+def terminal_json(data) -> str:
+    """JSON as ``check --json`` prints it: UTF-8 text kept readable, but every character that
+    is not printable (controls, ESC, C1, bidi and zero-width formatting) written as a ``\\u``
+    escape, which every JSON reader decodes back to the same string."""
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return "".join(c if c.isprintable() or c in "\n" else f"\\u{ord(c):04x}" if ord(c) < 0x10000
+                   else json.dumps(c)[1:-1] for c in text)
 
 
 def _clean(text: str) -> str:
@@ -170,7 +183,7 @@ def print_table(run: engine.RunReport) -> None:
     print(f"resolver: {_clean(run.resolver)}   at {run.generated_at}")
     for d in run.domains:
         print()
-        print(f"{d.spec.name}  [{d.spec.scenario}]  {d.status.upper()}")
+        print(f"{_clean(d.spec.name)}  [{d.spec.scenario}]  {d.status.upper()}")
         width = max(len(c.id) for c in d.checks) if d.checks else 10
         for c in sorted(d.checks, key=lambda c: SEVERITY.get(c.status, 1)):
             print(f"  {c.status.upper():8} {c.id:{width}}  {_clean(c.reason)}")
@@ -178,6 +191,8 @@ def print_table(run: engine.RunReport) -> None:
             if r.status in ("drifted", "new"):
                 change = f"added {', '.join(r.added) or '-'}; removed {', '.join(r.removed) or '-'}"
                 print(f"  {r.status.upper():8} {r.type} {_clean(r.name)}  {_clean(change)}")
+        for label in d.flapped:  # the two looks disagreed (drift.second_look)
+            print(f"  FLAPPING {_clean(label)}")
     s = run.summary()
     print()
     print(f"{s['domains']} domain(s): {s['failed']} failed check(s), {s['drifted']} drifted record set(s), "
@@ -222,7 +237,7 @@ def cmd_spf(args, settings) -> int:
     return EXIT_OK
 
 
-def cmd_baseline(settings) -> int:
+def cmd_baseline(settings, force: bool = False) -> int:
     config = config_mod.load(settings.domains_file)
     if settings.offline:
         print("error: MAILFLOW_OFFLINE=1: a baseline needs live lookups; nothing written", file=sys.stderr)
@@ -230,25 +245,39 @@ def cmd_baseline(settings) -> int:
     try:
         old = baseline_mod.load(settings.baseline_file)
     except baseline_mod.BaselineError as exc:  # this command is how a broken baseline gets fixed
-        print(f"note: {exc}; it will be replaced if every lookup answers", file=sys.stderr)
+        print(f"note: {exc}; it will be replaced", file=sys.stderr)
         old = baseline_mod.Baseline(path=settings.baseline_file)
-    resolver = engine.make_resolver(settings.nameservers, config)
-    run = engine.run(config, resolver, old, offline=False, confirm_delay=0)
-    domains, scenarios, lookups, refusals = engine.baseline_data(run, resolver)
-    if refusals:
-        print(f"error: baseline not written ({settings.baseline_file} untouched):", file=sys.stderr)
-        for line in refusals[:50]:
-            print(f"  - {_clean(line)}", file=sys.stderr)
-        if len(refusals) > 50:
-            print(f"  ... and {len(refusals) - 50} more", file=sys.stderr)
+    if not config.domains:  # before any lookup: nothing to ask, and writing would erase the baseline
+        result = acceptance.Acceptance(refusals=[f"{config.path} lists no domain: writing would erase "
+                                                 "the accepted baseline"])
+    else:
+        resolver = engine.make_resolver(settings.nameservers, config)
+        run = engine.run(config, resolver, old, offline=False, confirm_delay=config.confirm_delay,
+                         ca_bundle=settings.ca_bundle)
+        result = acceptance.accept(run, resolver, old, force=force)
+    if result.refusals:
+        print(f"error: baseline not written ({_clean(settings.baseline_file)} untouched):", file=sys.stderr)
+        _list(result.refusals)
         return EXIT_BAD
-    text = baseline_mod.dump(run.generated_at, run.resolver, domains, scenarios, lookups)
+    text = baseline_mod.dump(run.generated_at, run.resolver, result.domains, result.scenarios, result.lookups)
     try:
         baseline_mod.write_atomic(settings.baseline_file, text)
     except OSError as exc:
-        print(f"error: baseline not written: {settings.baseline_file}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: baseline not written: {_clean(settings.baseline_file)}: {_clean(exc.strerror or exc)}",
+              file=sys.stderr)
         return EXIT_BAD
-    changed = sum(1 for d in run.domains for r in d.records if r.status in ("drifted", "new"))
-    print(f"wrote {settings.baseline_file}: {len(domains)} domain(s), "
-          f"{sum(len(r) for r in domains.values())} record set(s), {changed} changed since the last baseline")
+    print(f"wrote {_clean(settings.baseline_file)}: {len(result.domains)} domain(s), "
+          f"{sum(len(r) for r in result.domains.values())} record set(s), "
+          f"{result.changed} changed since the last baseline")
+    if result.kept or result.left_out:
+        print(f"note: {len(result.kept) + len(result.left_out)} record set(s) got no definite answer "
+              "and were not accepted from this run:", file=sys.stderr)
+        _list(result.kept + result.left_out)
     return EXIT_OK
+
+
+def _list(lines: list[str], limit: int = 50) -> None:
+    for line in lines[:limit]:
+        print(f"  - {_clean(line)}", file=sys.stderr)
+    if len(lines) > limit:
+        print(f"  ... and {len(lines) - limit} more", file=sys.stderr)

@@ -13,7 +13,21 @@ Microsoft hosts, in one of two forms:
   ``<c>`` a partition letter Microsoft assigns).
 
 ``<domain-with-dashes>`` is the domain (A-labels for an IDN) with dots replaced by dashes,
-``<tenant>`` the prefix of the tenant's initial ``<tenant>.onmicrosoft.com`` domain.
+``<tenant>`` the prefix of the tenant's initial ``<tenant>.onmicrosoft.com`` domain. Microsoft
+Learn ("Set up DKIM to sign mail from your Microsoft 365 domain",
+https://learn.microsoft.com/defender-office-365/email-authentication-dkim-configure) gives the
+newer form as ``selector1-<CustomDomain>._domainkey.<InitialDomainPrefix>.<DynamicPartitionCharacter>-v1.dkim.mail.microsoft``
+and says the values shown there are illustrations: the real ones come from the Defender portal or
+``Get-DkimSigningConfig`` (``Selector1CNAME``/``Selector2CNAME``).
+
+Public zones also show a token with a uniqueness suffix after the dashed domain
+(``selector1-contoso-com01b._domainkey...``), the same token as the domain's Exchange Online MX
+host (``contoso-com01b.mail.protection.outlook.com``). That form is taken from the issue and
+observed zones; Microsoft Learn does not document it (not confirmed with ``search``). Accepted:
+the dashed domain followed by letters and digits only. When the domain's Exchange Online token is
+known (its MX or ``exo_host``), a suffixed token must be exactly that one; when it is not known,
+the suffix must start with a digit, so that ``contoso.co`` never accepts ``contoso-com``'s key.
+With ``dkim_targets`` set, only those exact names pass.
 """
 
 from __future__ import annotations
@@ -23,58 +37,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
-# ---- RFC 6376 section 3.2: tag=value lists ----------------------------------------------------
-
-_TAG_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_VALCHARS = re.compile(r"^[\x21-\x3a\x3c-\x7e]+(?:[ \t\r\n]+[\x21-\x3a\x3c-\x7e]+)*$")
-
-
-@dataclass(frozen=True)
-class TagList:
-    """A parsed tag-list: the tags in order and any syntax errors."""
-
-    tags: tuple[tuple[str, str], ...]
-    errors: tuple[str, ...]
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        return next((v for k, v in self.tags if k == name), default)
-
-    def names(self) -> tuple[str, ...]:
-        return tuple(k for k, _ in self.tags)
-
-
-def parse_tags(text: str, lower_names: bool = False) -> TagList:
-    """Parse ``tag=value; tag=value`` (RFC 6376 section 3.2).
-
-    Whitespace around names, ``=`` and values is ignored; a trailing ``;`` is allowed and empty
-    segments are skipped. A segment without ``=``, a bad tag name, a value with characters
-    outside VALCHAR, or a tag given twice ("the entire tag-list is invalid") are errors.
-    DKIM tag names are case-sensitive; DMARC (RFC 7489 section 6.4) passes ``lower_names``.
-    """
-    tags: list[tuple[str, str]] = []
-    errors: list[str] = []
-    seen: set[str] = set()
-    for segment in str(text).split(";"):
-        if not segment.strip():
-            continue
-        name, sep, value = segment.partition("=")
-        name, value = name.strip(), value.strip()
-        if lower_names:
-            name = name.lower()
-        if not sep:
-            errors.append(f"{segment.strip()!r} is not tag=value")
-            continue
-        if not _TAG_NAME.match(name):
-            errors.append(f"{name!r} is not a tag name")
-            continue
-        if value and not _VALCHARS.match(value):
-            errors.append(f"tag {name}: the value has characters a tag value cannot carry")
-        if name in seen:
-            errors.append(f"tag {name} appears twice (RFC 6376 section 3.2: the record is invalid)")
-        seen.add(name)
-        tags.append((name, value))
-    return TagList(tuple(tags), tuple(errors))
-
+from .taglist import TagList, parse_tags  # noqa: F401  (tag=value lists: RFC 6376 section 3.2)
 
 # ---- RFC 6376 section 3.6.1: the key record ---------------------------------------------------
 
@@ -182,6 +145,42 @@ def parse_target(name: str) -> Target | None:
     return None
 
 
+_SUFFIX = re.compile(r"^[a-z0-9]+$")
+
+
+def token_matches(token: str, domain_ascii: str, known_tokens=()) -> bool:
+    """Is ``token`` (the part after ``selectorN-``) this domain's?
+
+    The dashed domain itself, or the dashed domain plus a uniqueness suffix of letters and
+    digits: exactly one of ``known_tokens`` (the Exchange Online MX host tokens of the domain)
+    when any of them carries a suffix, else a suffix starting with a digit.
+    """
+    base = dashed(domain_ascii)
+    token = token.lower()
+    if token == base:
+        return True
+    if not token.startswith(base):
+        return False
+    suffix = token[len(base):]
+    if not _SUFFIX.match(suffix):
+        return False
+    suffixed = {t.lower() for t in known_tokens if t.lower().startswith(base) and t.lower() != base}
+    if suffixed:
+        return token in suffixed
+    return suffix[0].isdigit()
+
+
+def exo_token(host: str) -> str | None:
+    """The token of an Exchange Online MX host: ``contoso-com01b`` from
+    ``contoso-com01b.mail.protection.outlook.com`` or ``contoso-com01b.o-v1.mx.microsoft``."""
+    text = host.lower().rstrip(".")
+    for suffix in (".mail.protection.outlook.com", ".mx.microsoft"):
+        if text.endswith(suffix):
+            first = text[: -len(suffix)].split(".")[0]
+            return first or None
+    return None
+
+
 def expected_targets(selector: int, domain_ascii: str, tenant: str | None) -> str:
     """The target forms a selector should reach, for people (``<c>`` left as a placeholder)."""
     who = tenant or "<tenant>"
@@ -214,14 +213,18 @@ class Selector:
 
 
 def judge_selector(selector: int, domain_ascii: str, tenant: str | None, status: str,
-                   chain=(), values=(), cname_loop: bool = False) -> Selector:
+                   chain=(), values=(), cname_loop: bool = False, known_tokens=(),
+                   exact_target: str | None = None) -> Selector:
     """Judge one selector from its TXT lookup: ``status`` (found, nxdomain, nodata, timeout, ...),
     ``chain`` (the CNAME hops followed) and ``values`` (the TXT values at the end).
 
     RFC 6376 section 3.6.2.1: the key is the TXT record at ``<selector>._domainkey.<domain>``;
     here that name must be a CNAME to Microsoft 365's target for this domain and selector
     (with ``tenant``, when given, as the tenant), and the target must publish a usable key
-    (section 3.6.1; an empty ``p=`` is a revoked key).
+    (section 3.6.1; an empty ``p=`` is a revoked key). ``known_tokens``: the domain's Exchange
+    Online MX tokens (see :func:`token_matches`). ``exact_target``: the ``dkim_targets`` value
+    for this selector; when given, the CNAME chain must reach exactly that name and nothing
+    else passes.
     """
     chain = tuple(str(h).lower() for h in chain)
     name = f"selector{selector}._domainkey.{domain_ascii}"
@@ -238,6 +241,14 @@ def judge_selector(selector: int, domain_ascii: str, tenant: str | None, status:
                             f"{name} publishes its own TXT record instead of a CNAME to Microsoft 365",
                             "", find_key(values))
         return Selector(selector, MISSING, f"{name} does not exist", "", None)
+    if exact_target is not None:
+        wanted = exact_target.lower().rstrip(".") + "."
+        if wanted not in chain:
+            return Selector(selector, ELSEWHERE,
+                            f"{name} points at {first}, not at {wanted.rstrip('.')} (dkim_targets)",
+                            first, None)
+        target = parse_target(wanted) or Target(wanted, selector, "", "", "", None)
+        return _with_key(selector, name, status, values, first, target)
     target = next((t for t in map(parse_target, chain) if t is not None), None)
     if target is None:
         microsoft = next((h for h in chain if h.endswith(_MICROSOFT_SUFFIXES)), None)
@@ -251,13 +262,19 @@ def judge_selector(selector: int, domain_ascii: str, tenant: str | None, status:
     if target.selector != selector:
         return Selector(selector, ELSEWHERE,
                         f"{name} points at selector{target.selector}'s key ({shown})", first, None)
-    if target.domain != dashed(domain_ascii):
+    if not token_matches(target.domain, domain_ascii, known_tokens):
         return Selector(selector, ELSEWHERE,
                         f"{name} points at another domain's key ({shown})", first, None)
     if tenant and target.tenant != tenant.lower():
         return Selector(selector, ELSEWHERE,
                         f"{name} points at tenant {target.tenant}, not {tenant.lower()} ({shown})",
                         first, None)
+    return _with_key(selector, name, status, values, first, target)
+
+
+def _with_key(selector: int, name: str, status: str, values, first: str, target: Target) -> Selector:
+    """The verdict once the target is the right one: does it publish a usable key?"""
+    shown = target.name.rstrip(".")
     if status != "found":
         return Selector(selector, NO_KEY,
                         f"{name} points at {shown}, which publishes no key yet", first, None, target)

@@ -9,9 +9,21 @@ baseline), ``unknown`` (no definite answer now: a timeout is never "record remov
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from .model import DRIFTED, NEW, UNCHANGED, UNKNOWN, RecordReport
+from .resolve import FOUND, NODATA, NXDOMAIN
+
+#: Record sets looked up a second time, a moment later, before the run's verdict: a difference
+#: (it must stay to count as drift) and no answer (it must stay unknown to fail the nightly).
+LOOK_AGAIN = (DRIFTED, UNKNOWN)
+
+#: The lookup status given to record sets of a domain whose answers contradict each other.
+INCONSISTENT = "inconsistent (RFC 8020)"
+
+#: In :func:`previous_sightings`, the key of a record set's earliest date, whatever its values.
+ANY = "*"
 
 
 @dataclass(frozen=True)
@@ -51,15 +63,55 @@ def plan(observed: list[Observed], baseline_records: dict | None) -> list[Record
     return [compare(o, records.get((o.name, o.type))) for o in observed]
 
 
-def candidates(reports: list[RecordReport]) -> list[tuple[str, str]]:
-    """The (name, type) keys that differ and must be looked at a second time before they count."""
-    return [(r.name, r.type) for r in reports if r.status == DRIFTED]
+def second_look(first: list[RecordReport], again: list[RecordReport]) -> tuple[list[RecordReport], list[str]]:
+    """The verdict after the second look, and labels of the record sets that flapped.
+
+    A record set flaps when the two looks disagree: it drifted and then read as the baseline
+    again (not counted as drift), or it drifted to one value and then to another (B then C,
+    or a rotation: still drift, since neither is the accepted value, but labelled).
+    """
+    labels = []
+    for one, two in zip(first, again):
+        if one.status != DRIFTED:
+            continue
+        if two.status != DRIFTED or tuple(one.observed or ()) != tuple(two.observed or ()):
+            labels.append(f"{one.type} {one.name}")
+    return list(again), labels
+
+
+def rfc8020_conflict(apex: str, lookups) -> str | None:
+    """Why the answers for ``apex`` contradict each other, or None.
+
+    RFC 8020 section 2: an NXDOMAIN answer means that nothing exists at or below the name. A
+    resolver that says NXDOMAIN for the apex while a name below it (``_dmarc.<apex>``) answers
+    is lying about one of them, so no answer about the domain can be trusted this time.
+    """
+    apex = apex.lower().rstrip(".") + "."
+    lookups = [lk for lk in lookups if lk is not None]
+    nx = [lk for lk in lookups if lk.name == apex and lk.status == NXDOMAIN]
+    if not nx:
+        return None
+    below = sorted({lk.name for lk in lookups
+                    if lk.name.endswith("." + apex) and lk.status in (FOUND, NODATA)})
+    if not below:
+        return None
+    return (f"inconsistent answers (RFC 8020): {apex} does not exist (NXDOMAIN) but "
+            f"{', '.join(below[:3])} answered; nothing about this domain is trusted this time")
+
+
+def all_unknown(reports: list[RecordReport], why: str) -> list[RecordReport]:
+    """Every record set unknown (the baseline values kept beside), e.g. after an RFC 8020 conflict."""
+    return [RecordReport(r.name, r.type, UNKNOWN, r.baseline, None, why, first_seen=r.first_seen)
+            for r in reports]
 
 
 def previous_sightings(report: dict | None) -> dict:
     """From a previous ``drift.json``: {(domain, name, type, observed values): first_seen}.
 
-    Anything malformed is ignored: the previous report only dates changes, it never decides them.
+    Drifted record sets are keyed by the values they had drifted to; a record set that was
+    unknown then (an outage) but carried a date is keyed with ``None``: it matches whatever it
+    drifted to, so an outage never resets "first seen". Anything malformed is ignored: the
+    previous report only dates changes, it never decides them.
     """
     seen: dict = {}
     if not isinstance(report, dict):
@@ -68,28 +120,51 @@ def previous_sightings(report: dict | None) -> dict:
         if not isinstance(d, dict):
             continue
         for r in d.get("records") or []:
-            if not isinstance(r, dict) or r.get("status") != DRIFTED:
+            if not isinstance(r, dict) or r.get("status") not in (DRIFTED, UNKNOWN):
                 continue
+            when = r.get("first_seen")
             try:
-                key = (str(d["ascii"]), str(r["name"]).rstrip(".") + ".", str(r["type"]),
-                       tuple(sorted(map(str, r["observed"]))))
+                if r["status"] == DRIFTED:
+                    when = when or report.get("generated_at")
+                    values = tuple(sorted(map(str, r["observed"])))
+                else:
+                    values = None
+                key = (str(d["ascii"]), str(r["name"]).rstrip(".") + ".", str(r["type"]), values)
             except (KeyError, TypeError):
                 continue
-            when = r.get("first_seen") or report.get("generated_at")
-            if isinstance(when, str):
+            if isinstance(when, str) and _instant(when) is not None:
                 seen[key] = when
+                earliest = key[:3] + (ANY,)
+                if earliest not in seen or _instant(when) < _instant(seen[earliest]):
+                    seen[earliest] = when
     return seen
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def date_changes(domain: str, reports: list[RecordReport], sightings: dict, now: str) -> list[RecordReport]:
     """Give every drifted record set the time its change was first seen: the previous report's
-    when the same record set had drifted to the same values then, else ``now``."""
-    from dataclasses import replace
-
+    when the same record set had drifted to the same values then (or was unknown with a date,
+    during an outage), else ``now``. A record set unknown now keeps its earliest date, so an
+    outage never resets it. A date later than ``now`` (a clock that once ran ahead) is ``now``."""
+    current = _instant(now)
     dated = []
     for r in reports:
         if r.status == DRIFTED:
-            key = (domain, r.name, r.type, tuple(sorted(r.observed or ())))
-            r = replace(r, first_seen=sightings.get(key, now))
-        dated.append(r)
+            exact = (domain, r.name, r.type, tuple(sorted(r.observed or ())))
+            when = sightings.get(exact) or sightings.get((domain, r.name, r.type, None)) or now
+        elif r.status == UNKNOWN:
+            when = sightings.get((domain, r.name, r.type, ANY))
+        else:
+            dated.append(r)
+            continue
+        seen_at = _instant(when) if when else None
+        if seen_at is not None and current is not None and seen_at > current:
+            when = now
+        dated.append(replace(r, first_seen=when))
     return dated

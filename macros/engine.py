@@ -11,18 +11,21 @@ No MkDocs imports here: the CLI, the site and the tests share this engine.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import checks as checks_mod
 from . import drift as drift_mod
+from . import mtasts
 from . import spf
 from .spf import policy as spf_policy
 from .baseline import Baseline
 from .config import Config, DomainSpec
 from .model import DRIFTED, FAIL, UNKNOWN, Check, RecordReport, worst
-from .resolve import FOUND, CacheView, Lookup, Resolver
+from .resolve import ERROR, FOUND, NODATA, CacheView, Lookup, Resolver
 
 #: Waves of SPF tree prefetching at most: every walk stops at RFC 7208's 10 DNS-querying terms,
 #: so a chain is at most 10 includes deep, plus one wave for the addresses of MX hosts.
@@ -71,6 +74,11 @@ def record_specs(spec: DomainSpec) -> list[RecordSpec]:
         RecordSpec(auto, "CNAME", (auto, "A"), from_chain=True),
         # Hybrid autodiscover often is an A record at the on-premises server: compare it too.
         RecordSpec(auto, "A", (auto, "A"), owned=True),
+        # RFC 8461: the TXT that announces a policy, the policy itself (CONTRACT.md: type
+        # MTA-STS, its normalized lines), and RFC 8460's reporting record.
+        RecordSpec(f"_mta-sts.{apex}", "TXT", (f"_mta-sts.{apex}", "TXT")),
+        RecordSpec(mtasts.lookup_name(apex), mtasts.RDTYPE, (mtasts.lookup_name(apex), mtasts.RDTYPE)),
+        RecordSpec(f"_smtp._tls.{apex}", "TXT", (f"_smtp._tls.{apex}", "TXT")),
     ]
 
 
@@ -123,6 +131,7 @@ class DomainReport:
             "checked_at": self.checked_at,
             "checks": [c.to_dict() for c in self.checks],
             "records": [r.to_dict() for r in self.records],
+            "flapped": list(self.flapped),
         }
 
 
@@ -157,31 +166,11 @@ class RunReport:
             "domains": [d.to_dict() for d in self.domains],
         }
 
-    def problems(self) -> list[str]:
-        """Why a nightly build should fail: drift, failed checks, or checks that could not run."""
-        lines: list[str] = []
-        if not self.domains:
-            lines.append("nothing checked: the domains file lists no domains")
-        if self.offline:
-            lines.append("checks could not run: MAILFLOW_OFFLINE=1 (records from the baseline, not live)")
-        elif not self.healthy:
-            lines.append(f"checks could not run: resolver unhealthy ({self.health_reason})")
-        for d in self.domains:
-            if self.healthy and not self.offline and d.records and all(r.status == UNKNOWN for r in d.records):
-                why = sorted({r.lookup_status for r in d.records})
-                lines.append(f"{d.spec.name}: checks could not run: no record set got a definite answer "
-                             f"({', '.join(why)}) although the resolver is healthy")
-            for r in d.drifted:
-                change = []
-                if r.added:
-                    change.append("added " + ", ".join(r.added))
-                if r.removed:
-                    change.append("removed " + ", ".join(r.removed))
-                lines.append(f"{d.spec.name}: {r.type} {r.name} drifted ({'; '.join(change)})")
-            for c in d.checks:
-                if c.status == FAIL:
-                    lines.append(f"{d.spec.name}: check {c.id} failed: {c.reason}")
-        return lines
+    def problems(self) -> list:
+        """Why a nightly build should fail, as typed findings (macros/nightly.py)."""
+        from . import nightly
+
+        return nightly.problems(self)
 
 
 # ---- the run -----------------------------------------------------------------------------------
@@ -239,12 +228,15 @@ def run(
     confirm_delay: float = 2.0,
     previous: dict | None = None,
     sleep=time.sleep,
+    ca_bundle: str | None = None,
 ) -> RunReport:
     """Check every domain of ``config``; see the module docstring.
 
     Named phases: health (the canary), base lookups, drift plan with its second look (after
     ``sleep(confirm_delay)``), SPF lookups and evaluation, judgement.
     ``previous``: the last ``drift.json``, if any, to date changes that were already drifted then.
+    ``ca_bundle``: MAILFLOW_CA_BUNDLE for the MTA-STS policy fetches (None: read from the
+    environment; unset there: the system trust store).
     """
     started = time.monotonic()
     now = utc_now()
@@ -259,7 +251,10 @@ def run(
                          queries=resolver.stats.queries)
 
     _resolve_base(config, resolver)
-    plans, flapped = _plan_drift(config, resolver, baseline, confirm_delay, sleep)
+    _prefetch_dependent(config.domains, resolver, ca_bundle, config.lifetime)
+    plans, flapped = _plan_drift(config, resolver, baseline, confirm_delay, sleep,
+                                 refetch=lambda specs: _fetch_policies(specs, resolver, ca_bundle,
+                                                                       config.lifetime))
     trees, spf_outcomes = _resolve_spf(config, resolver)
 
     sightings = drift_mod.previous_sightings(previous)
@@ -269,6 +264,11 @@ def run(
         tree = trees[spec.ascii]
         checks = checks_mod.evaluate(spec, answers, spf_outcomes[spec.ascii], tree)
         rspecs, records = plans[spec.ascii]
+        conflict = drift_mod.rfc8020_conflict(
+            spec.fqdn, [answers.get(*k) for k in checks_mod.base_queries(spec)])
+        if conflict:  # answers that contradict each other: unknown, never fail or drift
+            checks = checks_mod.unknown_checks(spec, conflict)
+            records = drift_mod.all_unknown(records, drift_mod.INCONSISTENT)
         records = drift_mod.date_changes(spec.ascii, records, sightings, now)
         lookups = _domain_lookups(spec, answers, tree)
         reports.append(DomainReport(spec, checks, records, lookups, tree, SOURCE_LIVE, now,
@@ -293,9 +293,11 @@ def _resolve_base(config: Config, resolver: Resolver) -> None:
     resolver.lookup_many([key for spec in config.domains for key in checks_mod.base_queries(spec)])
 
 
-def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_delay: float, sleep):
+def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_delay: float, sleep,
+                refetch=None):
     """The drift plan of every domain; a difference is looked at a second time, ``confirm_delay``
-    seconds later, before it counts. Returns ({ascii: (record specs, reports)}, {ascii: flaps})."""
+    seconds later, before it counts (an MTA-STS policy is fetched again by ``refetch(specs)``).
+    Returns ({ascii: (record specs, reports)}, {ascii: flaps})."""
     plans = {}
     confirm = {}
     for spec in config.domains:
@@ -303,20 +305,23 @@ def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_
         observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
         plans[spec.ascii] = (rspecs, drift_mod.plan(observed, baseline.records(spec.ascii)))
         for r, rep in zip(*plans[spec.ascii]):
-            if rep.status == DRIFTED:
+            if rep.status in drift_mod.LOOK_AGAIN:
                 confirm[resolver.key(*r.source)] = True
     flapped: dict[str, list[str]] = {}
     if not confirm:
         return plans, flapped
     sleep(confirm_delay)
-    resolver.lookup_many(list(confirm), fresh=True)
+    resolver.lookup_many([k for k in confirm if k[1] != mtasts.RDTYPE], fresh=True)
+    if refetch is not None:
+        refetch([spec for spec in config.domains
+                 if resolver.key(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE) in confirm])
     for spec in config.domains:
         rspecs, reports = plans[spec.ascii]
         observed = [observe(r, resolver.cached(*r.source)) for r in rspecs]
-        second = drift_mod.plan(observed, baseline.records(spec.ascii))
-        for first, again in zip(reports, second):
-            if first.status == DRIFTED and again.status != DRIFTED:
-                flapped.setdefault(spec.ascii, []).append(f"{first.type} {first.name}")
+        second, labels = drift_mod.second_look(
+            reports, drift_mod.plan(observed, baseline.records(spec.ascii)))
+        if labels:
+            flapped[spec.ascii] = labels
         plans[spec.ascii] = (rspecs, second)
     return plans, flapped
 
@@ -351,11 +356,60 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
     return trees, outcomes
 
 
+def _prefetch_dependent(domains, resolver: Resolver, ca_bundle: str | None, timeout: float) -> None:
+    """The wave after the base lookups: what the first answers point at (DMARC report
+    authorization names, ``mta-sts.<domain>`` addresses), all domains at once; then every
+    MTA-STS policy fetch at once (:func:`_fetch_policies`)."""
+    keys = [k for spec in domains for k in checks_mod.dependent_queries(spec, resolver.cached)]
+    if keys:
+        resolver.lookup_many(keys)
+    _fetch_policies(domains, resolver, ca_bundle, timeout)
+
+
+def _fetch_policies(domains, resolver: Resolver, ca_bundle: str | None, timeout: float) -> None:
+    """Fetch the MTA-STS policy of every domain that publishes a valid ``_mta-sts`` record,
+    concurrently (threads), each bounded by ``timeout``; store each outcome in the resolver's
+    cache as a ``MTA-STS`` lookup. A domain whose ``_mta-sts`` answer is definite but announces
+    no policy gets a definite empty one, so its record set is "none", not unknown."""
+    jobs = []
+    for spec in domains:
+        name = mtasts.lookup_name(spec.fqdn)
+        txt = resolver.cached("_mta-sts." + spec.fqdn, "TXT")
+        if txt is None:
+            continue
+        if not txt.definite:  # could not find out whether there is a policy, nor why not
+            resolver.store(Lookup(name, mtasts.RDTYPE, txt.status, reason=f"the _mta-sts lookup: {txt.describe()}"))
+            continue
+        if not checks_mod.needs_policy(spec, resolver.cached):
+            resolver.store(Lookup(name, mtasts.RDTYPE, NODATA,
+                                  reason="no valid _mta-sts record, so senders fetch no policy"))
+            continue
+        addresses = [v for t in ("A", "AAAA") for lk in [resolver.cached(name, t)]
+                     if lk is not None and lk.found for v in lk.values]
+        jobs.append((spec, addresses))
+    if not jobs:
+        return
+    if ca_bundle is None:
+        ca_bundle = os.environ.get("MAILFLOW_CA_BUNDLE") or None
+    try:
+        ctx = mtasts.context(ca_bundle)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        for spec, _ in jobs:
+            resolver.store(Lookup(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE, ERROR,
+                                  reason=f"MAILFLOW_CA_BUNDLE {ca_bundle!r} cannot be used ({exc})"))
+        return
+    with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
+        outcomes = list(pool.map(lambda job: mtasts.fetch(job[0].fqdn, job[1], ctx, timeout), jobs))
+    for outcome in outcomes:
+        resolver.store(outcome)
+
+
 def evaluate_spf(spec: DomainSpec, resolver: Resolver):
     """One domain's base lookups, SPF tree and SPF evaluations with a live resolver:
     (tree, :class:`~macros.spf.policy.Outcome`)."""
     single = Config(path="<one domain>", domains=(spec,))
     _resolve_base(single, resolver)
+    _prefetch_dependent(single.domains, resolver, None, resolver.lifetime)
     trees, outcomes = _resolve_spf(single, resolver)
     return trees[spec.ascii], outcomes[spec.ascii]
 
@@ -369,7 +423,7 @@ def check_domain(spec: DomainSpec, resolver: Resolver) -> list[Check]:
 def _domain_lookups(spec: DomainSpec, answers, tree) -> list[Lookup]:
     """The lookups shown on a domain's page: its base lookups, then its SPF tree's records,
     from ``answers`` (the live cache, or the baseline offline)."""
-    keys = list(checks_mod.base_queries(spec))
+    keys = list(checks_mod.base_queries(spec)) + checks_mod.dependent_queries(spec, answers.get)
     if tree is not None:
         keys += [(d, "TXT") for d in tree.includes]
     seen, result = set(), []
@@ -416,34 +470,5 @@ def _run_offline(config: Config, baseline: Baseline, now: str) -> RunReport:
     return RunReport(now, offline_resolver.description, False, reason, True, baseline, reports)
 
 
-# ---- baseline ----------------------------------------------------------------------------------
-
-def baseline_data(report: RunReport, resolver: Resolver):
-    """What ``python -m macros baseline`` writes, or a list of reasons it must refuse.
-
-    Returns (domains, scenarios, lookups, refusals).
-    """
-    # Nothing was asked: that one reason, not a line per record set that would bury it.
-    if report.offline:
-        return {}, {}, [], ["offline mode asks no DNS; a baseline needs live lookups"]
-    if not report.healthy:
-        return {}, {}, [], [f"the resolver is unhealthy ({report.health_reason})"]
-    refusals: list[str] = []
-    domains, scenarios = {}, {}
-    for d in report.domains:
-        records = {}
-        for r in record_specs(d.spec):
-            o = observe(r, resolver.cached(*r.source))
-            if o.values is None:
-                refusals.append(f"{d.spec.name}: {r.type} {r.name}: no definite answer ({o.lookup_status})")
-                continue
-            records[(r.name, r.type)] = o.values
-        domains[d.spec.ascii] = records
-        scenarios[d.spec.ascii] = d.spec.scenario
-    # Incidental lookups (SPF includes, PTR, exp=, macro targets) are stored for offline mode but
-    # are no record sets: one that got no definite answer never blocks a baseline.
-    lookups = resolver.all_lookups()
-    return domains, scenarios, lookups, sorted(set(refusals))
-
-
-__all__ = ["run", "RunReport", "DomainReport", "record_specs", "observe", "baseline_data", "utc_now"]
+__all__ = ["run", "RunReport", "DomainReport", "record_specs", "observe", "utc_now", "check_domain",
+           "evaluate_spf"]

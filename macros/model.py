@@ -42,8 +42,11 @@ CHECK_IDS = (
     "spf-lookups",
     "spf-senders",
     "dmarc",
+    "dmarc-reports",
     "dkim",
     "autodiscover",
+    "mta-sts",
+    "tls-rpt",
 )
 
 SCENARIOS = ("exchange-online", "third-party-filter", "hybrid-third-party")

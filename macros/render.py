@@ -23,7 +23,7 @@ from .records import visible
 Link = Callable[[str], str]
 
 LABELS = {PASS: "PASS", INFO: "INFO", WARN: "WARN", FAIL: "FAIL", UNKNOWN: "UNKNOWN"}
-ICONS = {PASS: "\u2714", INFO: "i", WARN: "\u26a0", FAIL: "\u2716", UNKNOWN: "?"}
+ICONS = {PASS: "\u2714", INFO: "\u2139", WARN: "\u26a0", FAIL: "\u2716", UNKNOWN: "?"}
 #: Statuses that are not problems: no "Fix" link, not listed among a domain's problems.
 FINE = (PASS, INFO)
 RECORD_LABELS = {UNCHANGED: "unchanged", DRIFTED: "DRIFTED", NEW: "new", UNKNOWN: "unknown"}

@@ -254,6 +254,11 @@ class Resolver:
                 self._cache[result.key] = result
         return {k: self._cache[k] for k in wanted}
 
+    def store(self, lookup: Lookup) -> None:
+        """Keep an outcome found another way (the MTA-STS policy fetch, type ``MTA-STS``) in the
+        cache, so drift, the baseline and the checks read it like any lookup."""
+        self._cache[self.key(lookup.name, lookup.rdtype)] = lookup
+
     def all_lookups(self) -> list[Lookup]:
         """Every lookup made so far (the cache), sorted by key."""
         return [self._cache[k] for k in sorted(self._cache)]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import SettingsError
+from .records import visible
 from .resolve import parse_nameservers
+
+__all__ = ["Settings", "SettingsError", "from_mapping", "from_environ"]
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
-
-
-class SettingsError(ValueError):
-    """A bad environment variable: the message names it."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Settings:
     nameservers: tuple[tuple[str, int], ...]
     offline: bool
     fail_on_drift: bool
+    #: MAILFLOW_CA_BUNDLE: PEM file of the CAs MTA-STS policy hosts are verified against
+    #: (None: the system trust store)
+    ca_bundle: str | None = None
 
 
 def _flag(name: str, value) -> bool:
@@ -31,7 +35,33 @@ def _flag(name: str, value) -> bool:
         return True
     if text in FALSE:
         return False
-    raise SettingsError(f"{name}={value!r}: use 1 or 0")
+    raise SettingsError(f"{name}={visible(value)!r}: use 1 or 0", name)
+
+
+def nameserver_setting(value) -> tuple[tuple[str, int], ...]:
+    """``MAILFLOW_NAMESERVERS``: unset or empty means the system resolver; anything else must
+    name at least one server, and an IPv6 address must be in brackets (``[::1]:53``), since
+    ``::1:53`` is itself an address (``0:0:0:0:0:0:1:53``), another server than ``[::1]:53``."""
+    text = "" if value is None else str(value)
+    if not text.strip():
+        return ()
+    items = [item.strip() for item in text.split(",")]
+    if not any(items):
+        raise SettingsError(f"MAILFLOW_NAMESERVERS={visible(text)!r}: lists no nameserver "
+                            "(unset it for the system resolver)", "MAILFLOW_NAMESERVERS")
+    for item in items:
+        if not item.startswith("[") and item.count(":") > 1:
+            try:
+                ipaddress.IPv6Address(item)
+            except ValueError:
+                continue  # parse_nameservers names it
+            raise SettingsError(f"MAILFLOW_NAMESERVERS: nameserver {visible(item)!r}: write IPv6 in brackets, "
+                                f"[{visible(item)}] for that address or [address]:port with a port "
+                                "(e.g. [::1]:53)", "MAILFLOW_NAMESERVERS")
+    try:
+        return tuple(parse_nameservers(text))
+    except ValueError as exc:
+        raise SettingsError(f"MAILFLOW_NAMESERVERS: {visible(exc)}", "MAILFLOW_NAMESERVERS") from None
 
 
 def from_mapping(values: dict, base_dir: str | os.PathLike = ".") -> Settings:
@@ -41,17 +71,26 @@ def from_mapping(values: dict, base_dir: str | os.PathLike = ".") -> Settings:
         p = Path(str(values.get(key) or "").strip() or default)
         return str(p if p.is_absolute() else Path(base_dir) / p)
 
-    try:
-        nameservers = tuple(parse_nameservers(values.get("MAILFLOW_NAMESERVERS")))
-    except ValueError as exc:
-        raise SettingsError(f"MAILFLOW_NAMESERVERS: {exc}") from None
     return Settings(
         domains_file=path("MAILFLOW_DOMAINS", "domains.yml"),
         baseline_file=path("MAILFLOW_BASELINE", "baseline.yml"),
-        nameservers=nameservers,
+        nameservers=nameserver_setting(values.get("MAILFLOW_NAMESERVERS")),
         offline=_flag("MAILFLOW_OFFLINE", values.get("MAILFLOW_OFFLINE", "0")),
         fail_on_drift=_flag("MAILFLOW_FAIL_ON_DRIFT", values.get("MAILFLOW_FAIL_ON_DRIFT", "0")),
+        ca_bundle=_ca_bundle(values.get("MAILFLOW_CA_BUNDLE"), base_dir),
     )
+
+
+def _ca_bundle(value, base_dir) -> str | None:
+    """MAILFLOW_CA_BUNDLE: unset or empty is the system store; else a readable file."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    p = Path(text)
+    p = p if p.is_absolute() else Path(base_dir) / p
+    if not p.is_file():
+        raise SettingsError(f"MAILFLOW_CA_BUNDLE={text!r}: no such file (a PEM file of CA certificates)")
+    return str(p)
 
 
 def from_environ(base_dir: str | os.PathLike = ".") -> Settings:

@@ -23,7 +23,8 @@ from mkdocs.utils import get_relative_url
 
 from . import baseline as baseline_mod
 from . import config as config_mod
-from . import engine, pages, render, settings as settings_mod
+from . import engine, feed, nightly, pages, render, settings as settings_mod
+from .errors import MailflowError
 from .model import SCENARIOS
 from .records import normalize_name
 
@@ -67,7 +68,7 @@ def load_state(conf) -> State:
         settings = settings_mod.from_mapping(values, base_dir)
         config = config_mod.load(settings.domains_file)
         baseline = baseline_mod.load(settings.baseline_file)
-    except (settings_mod.SettingsError, config_mod.ConfigError, baseline_mod.BaselineError) as exc:
+    except MailflowError as exc:
         raise PluginError(str(exc)) from None
     return run_state(conf, settings, config, baseline)
 
@@ -75,7 +76,7 @@ def load_state(conf) -> State:
 def run_state(conf, settings, config, baseline) -> State:
     """The run of ``config`` (already validated) and the pages it makes."""
     resolver = None if settings.offline else engine.make_resolver(settings.nameservers, config)
-    run = engine.run(config, resolver, baseline, offline=settings.offline,
+    run = engine.run(config, resolver, baseline, offline=settings.offline, ca_bundle=settings.ca_bundle,
                      confirm_delay=config.confirm_delay, previous=_previous_report(conf))
     summary = run.summary()
     if run.offline:
@@ -178,9 +179,10 @@ def define_env(env):
 
     @env.macro
     def drift_report() -> Markup:
-        """Every record set that drifted from the baseline, and how to accept a change."""
+        """Every record set that drifted from the baseline (or that there is no baseline), and how
+        to accept a change."""
         link = _linker(env)
-        return pages.status_banners(state.run, link=link) + render.drift_list(state.run, link)
+        return pages.status_banners(state.run, link=link) + nightly.drift_page(state.run, link)
 
     @env.macro
     def checks_banner() -> Markup:
@@ -201,8 +203,8 @@ def on_post_build(env):
         data["baseline"]["path"] = os.path.relpath(state.settings.baseline_file,
                                                    Path(env.conf["config_file_path"]).parent)
     baseline_mod.write_atomic(str(target), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    feed.write(run, site_dir, env.conf.get("site_url"))  # drift.xml, the Atom feed of drift
     if state.settings is not None and state.settings.fail_on_drift:
         problems = run.problems()
         if problems:
-            raise PluginError("MAILFLOW_FAIL_ON_DRIFT=1 and the site was written, but:\n  - "
-                              + "\n  - ".join(problems))
+            raise PluginError(nightly.failure_message(problems))

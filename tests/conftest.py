@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.support.fakedns",
     "tests.support.bind",
+    "tests.support.https",
 ]

@@ -1,6 +1,7 @@
 """baseline.py: sorted, stable, diff-friendly YAML, atomic writes, clear errors."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -99,17 +100,90 @@ def test_atomic_write_keeps_the_files_mode(tmp_path):
     assert path.read_text() == "new\n" and path.stat().st_mode & 0o777 == 0o640
 
 
+# ---- issue 15: writes that survive links and kills; hand edits of the wrong type -------------
+
+def test_a_symlinked_baseline_stays_a_link_and_its_target_is_replaced(tmp_path):
+    real = tmp_path / "store" / "baseline.yml"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "baseline.yml"
+    link.symlink_to(os.path.relpath(real, tmp_path))
+    baseline.write_atomic(str(link), "new\n")
+    assert link.is_symlink() and real.read_text() == "new\n" and link.read_text() == "new\n"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["baseline.yml"]
+
+
+def test_temp_files_of_killed_writes_are_removed_by_the_next_write(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "baseline.yml"
+    # A real writer killed with SIGKILL between creating its temp file and the rename.
+    code = ("import sys, tempfile, os, time; sys.path.insert(0, %r); from macros import baseline as b; "
+            "b.os.replace = lambda *a: time.sleep(60); b.write_atomic(%r, 'x' * 100000)") % (
+        str(Path(baseline.__file__).parents[1]), str(path))
+    writer = subprocess.Popen([sys.executable, "-c", code])
+    for _ in range(100):
+        if list(tmp_path.glob(".baseline.yml.*.tmp")):
+            break
+        time.sleep(0.1)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    killed = list(tmp_path.glob(".baseline.yml.*.tmp"))
+    assert len(killed) == 1 and f".{writer.pid}." in killed[0].name
+    old = tmp_path / ".baseline.yml.x1.tmp"   # no pid (an older version, another machine): by age
+    young = tmp_path / ".baseline.yml.x2.tmp"  # may be a write still running elsewhere
+    old.write_text("half")
+    young.write_text("half")
+    os.utime(old, (1, 1))
+    baseline.write_atomic(str(path), "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".baseline.yml.x2.tmp", "baseline.yml"]
+    assert path.read_text() == "new\n"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("lookups:\n  - {name: a.example., type: A, values: [], cname_loop: 'false'}\n",
+     ["lookups[0]: 'cname_loop' must be true or false, not 'false'", "(line 2)"]),
+    ("lookups:\n  - {name: a.example., type: A, status: fine}\n", ["'status': 'fine' is not one of"]),
+    ("lookups:\n  - {name: a.example., type: A, chain: [1, 2]}\n", ["'chain' must be a list of names"]),
+    ("written_at: 2026-11-29\n", ["written_at: must be a quoted time"]),
+    ("domains: " + "[" * 5000 + "]" * 5000 + "\n", ["nested more than"]),
+    ("written_at: " + "1" * 5000 + "\n", ["5000 digits"]),
+    ("domains: {}\ndomains: {}\n", ["key 'domains' given twice"]),
+])
+def test_values_of_the_wrong_type_are_named_not_misread(tmp_path, text, words):
+    path = tmp_path / "baseline.yml"
+    path.write_text(text)
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_every_problem_of_a_baseline_is_listed_at_once(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("domains:\n  a.example:\n    records:\n      - {name: a.example.}\n"
+                    "lookups:\n  - {name: b.example., type: A, cname_loop: 'no'}\n")
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    assert [p.line for p in info.value.problems] == [4, 6]
+    assert "2 problem(s)" in str(info.value)
+
+
 def test_a_baseline_from_live_lookups_round_trips(tmp_path, bind_server):
     """Lookup statuses are enums in the engine; the file holds plain strings and loads back."""
-    from macros import config as config_mod, engine
+    from macros import acceptance, config as config_mod, engine
     from macros.resolve import Resolver
 
     resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
     cfg = config_mod.from_data({"domains": [{"name": "contoso.example", "scenario": "third-party-filter",
                                              "filter": "hornetsecurity"}]})
     run = engine.run(cfg, resolver, baseline.Baseline(path="memory"), confirm_delay=0)
-    domains, scenarios, lookups, refusals = engine.baseline_data(run, resolver)
-    assert refusals == []
+    accepted = acceptance.accept(run, resolver, baseline.Baseline(path="memory"))
+    assert accepted.refusals == []
+    domains, scenarios, lookups = accepted.domains, accepted.scenarios, accepted.lookups
     path = tmp_path / "baseline.yml"
     baseline.write_atomic(str(path), baseline.dump(run.generated_at, resolver.description, domains,
                                                    scenarios, lookups))

@@ -91,3 +91,19 @@ def test_every_key_is_accepted_by_domains_yml(key):
 def test_loader_is_case_insensitive_for_hosts():
     assert catalogue.host_matches("MX01.HornetSecurity.COM.", ["mx*.hornetsecurity.com"])
 
+
+
+def test_a_catalogue_typo_is_one_clear_error(tmp_path, monkeypatch):
+    from macros.errors import CatalogueError, MailflowError
+
+    bad = tmp_path / "catalogue.yml"
+    bad.write_text("services:\n  acme:\n    nmae: Acme\n    mx: ['mx.acme.example']\n", encoding="utf-8")
+    monkeypatch.setattr(catalogue, "CATALOGUE_FILE", bad)
+    catalogue.services.cache_clear()
+    try:
+        with pytest.raises(CatalogueError) as info:
+            catalogue.get("acme")
+    finally:
+        catalogue.services.cache_clear()
+    assert isinstance(info.value, MailflowError) and info.value.exit_code == 2
+    assert "catalogue.yml" in str(info.value) and "services.acme: field 'name' missing" in str(info.value)

@@ -9,17 +9,20 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import pytest
 import yaml
 
+from macros import baseline as baseline_mod
+from macros import model
 from tests.support.sites import build, cli, make_project
-from tests.test_engine import CONTOSO, NESTED, WORLD, serve_zones
+from tests.support.fakedns import txt
+from tests.support.world import CONTOSO, NESTED, WORLD, serve_zones
 
 BYPASS = {"name": "bypass.example", "scenario": "third-party-filter", "filter": "hornetsecurity",
           "tenant": "bypass"}
-CHECK_IDS = ("mx-route", "exo-host", "spf-present", "spf-m365", "spf-all", "spf-lookups", "spf-senders",
-             "dmarc", "dkim", "autodiscover")
+CHECK_IDS = model.CHECK_IDS
 FAST = {"resolver": {"timeout": 0.3, "lifetime": 0.6, "confirm_delay": 0.2}}
 
 
@@ -64,7 +67,7 @@ def test_check_without_names_checks_every_domain_of_the_file_in_a_readable_table
     rows = re.findall(r"^  (PASS|INFO|WARN|FAIL|UNKNOWN) +(\S+)  (.+)$", bypass, re.M)
     assert rows[0][:2] == ("FAIL", "mx-route")  # worst first
     assert "bypass-example.mail.protection.outlook.com" in rows[0][2]
-    assert sorted(r[1] for r in rows[:10]) == sorted(CHECK_IDS)
+    assert sorted(r[1] for r in rows[:len(CHECK_IDS)]) == sorted(CHECK_IDS)
     for check_id in CHECK_IDS:
         assert len(re.findall(rf"^  \S+ +{check_id}  ", out, re.M)) == 2
     assert "2 domain(s): 1 failed check(s), 0 drifted record set(s), 0 unknown" in out
@@ -281,7 +284,7 @@ def test_baseline_is_written_atomically_sorted_and_stable(tmp_path, bind_zones):
     path = project / "baseline.yml"
     first = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address)
     assert first.returncode == 0, first.stderr
-    assert "3 domain(s), 21 record set(s)" in first.stdout
+    assert "3 domain(s), 30 record set(s)" in first.stdout
     text1 = path.read_text(encoding="utf-8")
     inode1 = os.stat(path).st_ino
 
@@ -289,7 +292,7 @@ def test_baseline_is_written_atomically_sorted_and_stable(tmp_path, bind_zones):
     assert list(data["domains"]) == sorted(data["domains"]) == ["bypass.example", "contoso.example", "nested.example"]
     for entry in data["domains"].values():
         keys = [(r["name"], r["type"]) for r in entry["records"]]
-        assert keys == sorted(keys) and len(keys) == 7
+        assert keys == sorted(keys) and len(keys) == 10
         for r in entry["records"]:
             assert r["values"] == sorted(r["values"])
     contoso = {(r["name"], r["type"]): r["values"] for r in data["domains"]["contoso.example"]["records"]}
@@ -342,23 +345,76 @@ def test_baseline_refuses_when_the_resolver_is_unhealthy(fake_dns, tmp_path, bin
     assert len(result.stderr.splitlines()) == 2  # the reason, not a line per record set never asked
 
 
-def test_baseline_refuses_when_one_lookup_times_out(fake_dns, tmp_path):
+def test_a_record_set_that_times_out_keeps_its_accepted_values_and_is_listed(fake_dns, tmp_path):
+    """CONTRACT.md: an unknown record set keeps its accepted values; the command lists it; one
+    customer's broken DNS does not block everyone else's baseline."""
     serve_zones(fake_dns, *WORLD, "contoso.example", "nested.example")
-    fake_dns.fault("_dmarc.contoso.example", "timeout")
     project = make_project(tmp_path, [CONTOSO, NESTED], extra=FAST)
+    path = project / "baseline.yml"
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address).returncode == 0
+    accepted_dmarc = baseline_mod.load(str(path)).records("contoso.example")[("_dmarc.contoso.example.", "TXT")]
+    fake_dns.fault("_dmarc.contoso.example", "timeout")
+    fake_dns.set("nested.example", "TXT", ['"v=spf1 include:spf.protection.outlook.com -all"'])
     result = cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address)
-    _assert_refused(result, project / "baseline.yml", None,
-                    r"contoso\.example: TXT _dmarc\.contoso\.example\.: no definite answer \(timeout\)")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"contoso\.example: TXT _dmarc\.contoso\.example\.: no definite answer \(timeout\); "
+                     r"its accepted values are kept", result.stderr), result.stderr
     assert "nested.example" not in result.stderr  # only what had no answer is named
+    after = baseline_mod.load(str(path))
+    assert after.records("contoso.example")[("_dmarc.contoso.example.", "TXT")] == accepted_dmarc
+    assert after.records("nested.example")[("nested.example.", "TXT")] == (
+        "v=spf1 include:spf.protection.outlook.com -all",)  # the other domain's change is accepted
 
 
-def test_baseline_refuses_when_a_zone_answers_servfail(tmp_path, bind_server):
+def test_a_domain_that_never_answered_stays_out_of_the_baseline(tmp_path, bind_server):
     project = make_project(tmp_path, [CONTOSO, {"name": "servfail.example", "scenario": "exchange-online"}])
     path = project / "baseline.yml"
-    path.write_text("# an older baseline\nwritten_at: '2026-11-01T02:00:00Z'\ndomains: {}\n", encoding="utf-8")
-    before = path.read_bytes()
     result = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
-    _assert_refused(result, path, before, r"servfail\.example: MX servfail\.example\.: no definite answer \(servfail\)")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"servfail\.example: MX servfail\.example\.: no definite answer \(servfail\); not accepted",
+                     result.stderr), result.stderr
+    written = baseline_mod.load(str(path))
+    assert written.records("servfail.example") is None and written.records("contoso.example")
+    assert not any("servfail.example" in name for name, _ in written.lookups)
+
+
+def test_baseline_refuses_an_empty_domains_file(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    path = project / "baseline.yml"
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address).returncode == 0
+    before = path.read_bytes()
+    (project / "domains.yml").write_text("domains: []\n", encoding="utf-8")
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    _assert_refused(result, path, before, r"lists no domain: writing would erase the accepted baseline")
+
+
+def test_baseline_refuses_a_mass_change_without_force(tmp_path, bind_zones):
+    project = make_project(tmp_path, [CONTOSO, NESTED])
+    path = project / "baseline.yml"
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address).returncode == 0
+    before = path.read_bytes()
+    (project / "domains.yml").write_text(
+        yaml.safe_dump({"resolver": {"timeout": 1, "lifetime": 2, "confirm_delay": 0.2}, "domains": [CONTOSO]}),
+        encoding="utf-8")  # dropping nested.example removes half of the accepted record sets
+    per_domain = len(baseline_mod.load(str(path)).records("nested.example"))
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_zones.address)
+    _assert_refused(result, path, before, rf"{per_domain} of the {2 * per_domain} accepted record sets "
+                    r"would be removed \(more than 30%\)", r"baseline --force")
+    forced = cli(project, "baseline", "--force", MAILFLOW_NAMESERVERS=bind_zones.address)
+    assert forced.returncode == 0, forced.stderr
+    assert baseline_mod.load(str(path)).records("nested.example") is None
+
+
+def test_a_symlinked_baseline_stays_a_link(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "accepted.yml").write_text("domains: {}\n", encoding="utf-8")
+    (project / "baseline.yml").symlink_to(store / "accepted.yml")
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert result.returncode == 0, result.stderr
+    assert (project / "baseline.yml").is_symlink()
+    assert "contoso.example:" in (store / "accepted.yml").read_text(encoding="utf-8")
 
 
 # ---- edge cases a user hits at 3 a.m. ------------------------------------------------------------
@@ -438,3 +494,63 @@ def test_spf_without_sender_checks_the_helo_identity(project, bind_server):
                   MAILFLOW_NAMESERVERS=bind_server.address)
     assert passing.stdout.split(" ", 1)[0] == "pass", passing.stdout + passing.stderr
     assert failing.stdout.split(" ", 1)[0] == "fail", failing.stdout + failing.stderr
+
+
+# ---- issue 15: terminal safety, hostile names, files that would hang or crash -------------------
+
+RAW_CONTROLS = ("\x1b", "\x9b", "\u202e", "\u200b", "\x07")
+
+
+def test_check_output_never_carries_raw_terminal_controls(tmp_path, fake_dns):
+    serve_zones(fake_dns, *WORLD, "contoso.example")
+    hostile = "v=spf1 -all \x1b]0;owned\x07 \x9b31m \u202eevil \u200b"
+    fake_dns.set("contoso.example", "TXT", [txt("v=spf1 include:spf.protection.outlook.com "
+                                                "include:spf.hornetsecurity.com -all"), txt(hostile)])
+    project = make_project(tmp_path, [CONTOSO], extra=FAST)
+    as_json = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=fake_dns.address)
+    table = cli(project, "check", MAILFLOW_NAMESERVERS=fake_dns.address)
+    for result in (as_json, table):
+        for raw in RAW_CONTROLS:
+            assert raw not in result.stdout and raw not in result.stderr, (raw, result.stdout[-400:])
+    reports = run_json(as_json)  # \u escapes: the JSON still reads back as the same text
+    txt_record = next(r for r in reports["contoso.example"]["records"] if r["type"] == "TXT")
+    assert hostile in txt_record["observed"]
+    assert "\\u009b31m" in as_json.stdout and "\\u202eevil" in as_json.stdout
+
+
+@pytest.mark.parametrize("name", ["\\097bc.example", "\\u003cscript\\u003e.example", "zero\u200bwidth.example",
+                                  "\x1b[31mred.example"])
+def test_check_refuses_names_with_escapes_or_invisible_characters(project, bind_server, name):
+    result = cli(project, "check", name, MAILFLOW_NAMESERVERS=bind_server.address)
+    assert_one_clear_error(result, r"command line: 1 problem\(s\)", r"field 'name'")
+    assert not any(raw in result.stderr for raw in RAW_CONTROLS)
+
+
+def test_a_domains_file_nested_5000_deep_or_with_a_5000_digit_number_is_one_message(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    for text, pattern in (("domains: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+                          ("resolver: {confirm_delay: " + "9" * 5000 + "}\ndomains: []\n", "5000 digits")):
+        (project / "domains.yml").write_text(text, encoding="utf-8")
+        for command in ("check", "baseline"):
+            assert_one_clear_error(cli(project, command, MAILFLOW_NAMESERVERS=bind_server.address),
+                                   "domains.yml", pattern)
+
+
+def test_baseline_repairs_a_baseline_nested_5000_deep(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    (project / "baseline.yml").write_text("domains: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    check = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert_one_clear_error(check, "baseline.yml", "nested more than 64 levels deep")
+    repaired = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert repaired.returncode == 0 and "Traceback" not in repaired.stderr, repaired.stderr
+    assert "nested more than 64 levels deep" in repaired.stderr  # said, then replaced
+    assert "contoso.example:" in (project / "baseline.yml").read_text(encoding="utf-8")
+
+
+def test_resolver_settings_that_would_hang_are_one_message(tmp_path, bind_server):
+    project = make_project(tmp_path, [CONTOSO])
+    (project / "domains.yml").write_text("resolver: {timeout: .inf, confirm_delay: 1e12}\ndomains: []\n")
+    started = time.monotonic()
+    result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert time.monotonic() - started < 30
+    assert_one_clear_error(result, r"2 problem\(s\)", "field 'timeout'", "field 'confirm_delay'")

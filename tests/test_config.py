@@ -168,3 +168,102 @@ def test_missing_and_unreadable_files(tmp_path):
 
 def test_empty_file_is_no_domains(tmp_path):
     assert config.load(write(tmp_path, "")).domains == ()
+
+
+# ---- hostile and sloppy input (issue 15) -----------------------------------------------------
+
+@pytest.mark.parametrize("name, words", [
+    (r"'\097bc.example'", ["backslash"]),  # dnspython would check abc.example while showing \097bc
+    (r"'\u003cscript\u003ealert(1)\u003c\x2fscript\u003e.example'", ["backslash"]),
+    ('"zero\\u200bwidth.example"', ["U+200B", "ZERO WIDTH SPACE"]),  # IDNA mapping would drop it
+    ('"evil\\u202egpj.example"', ["U+202E"]),                          # a bidi override
+    ('"c1\\u009b31m.example"', ["U+009B"]),                            # a C1 control (CSI)
+    ('"esc\\e[31m.example"', ["U+001B"]),
+])
+def test_names_with_escapes_or_invisible_characters_are_rejected(tmp_path, name, words):
+    path = domain_file(tmp_path, f"{{name: {name}, scenario: exchange-online}}")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert len(info.value.problems) == 1, info.value.problems
+    assert "field 'name'" in info.value.problems[0]
+    for word in words:
+        assert word in info.value.problems[0]
+    # the message that reaches a terminal carries no control, bidi or escape character
+    assert all(ch.isprintable() or ch == "\n" for ch in str(info.value)), repr(str(info.value))
+
+
+@pytest.mark.parametrize("entry, field, words", [
+    ("{name: x.example, scenario: exchange-online, tenant: 42}", "tenant", ["42"]),
+    ("{name: x.example, scenario: exchange-online, exo_host: 5}", "exo_host", ["5 is not a host name"]),
+    ("{name: x.example, scenario: exchange-online, notes: {}}", "notes", ["must be text"]),
+    ("{name: x.example, scenario: exchange-online, senders: [3232235777]}", "senders'[0", ["not an IP"]),
+    ("{name: x.example, scenario: exchange-online, arc_sealer: 'a\\\\b.example'}", "arc_sealer", ["backslash"]),
+])
+def test_fields_of_the_wrong_type_are_rejected(tmp_path, entry, field, words):
+    path = domain_file(tmp_path, entry)
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert len(info.value.problems) == 1, info.value.problems
+    assert f"'{field}" in info.value.problems[0]
+    for word in words:
+        assert word in info.value.problems[0], info.value.problems[0]
+
+
+@pytest.mark.parametrize("setting", [
+    "timeout: .inf", "timeout: .nan", "lifetime: .inf", "confirm_delay: .inf", "confirm_delay: .nan",
+    "confirm_delay: 1e12", "confirm_delay: 100000", "timeout: 3600", "max_in_flight: 1.5", "max_in_flight: 0",
+])
+def test_resolver_settings_are_finite_and_bounded(tmp_path, setting):
+    path = write(tmp_path, f"resolver: {{{setting}}}\ndomains: []\n")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    key = setting.split(":")[0]
+    assert len(info.value.problems) == 1, info.value.problems
+    assert f"resolver: field '{key}'" in info.value.problems[0]
+    assert info.value.problems[0].field == key and info.value.problems[0].line == 1
+
+
+@pytest.mark.parametrize("text, words", [
+    ("domains: " + "[" * 5000 + "]" * 5000 + "\n", ["nested more than"]),
+    ("resolver: {timeout: " + "9" * 5000 + "}\ndomains: []\n", ["5000 digits"]),
+    ("domains:\n  - {name: a.example, scenario: exchange-online, scenario: hybrid-third-party}\n",
+     ["key 'scenario' given twice", "line 2"]),
+    ("domains: []\ndomains: []\n", ["key 'domains' given twice (first on line 1)", "line 2"]),
+])
+def test_deep_nesting_huge_numbers_and_duplicate_keys_are_one_clear_error(tmp_path, text, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert len(info.value.problems) == 1
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_problems_carry_entry_field_and_line(tmp_path):
+    path = write(tmp_path, """
+        domains:
+          - name: a.example
+            scenario: exchange-online
+          - name: b.example
+            scenario: exchange-online
+            onprem_ips: [1.2.3]
+        """)
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    (problem,) = info.value.problems
+    assert (problem.entry, problem.field, problem.line) == ("domains[1] (b.example)", "onprem_ips", 7)
+    assert "  - line 7: domains[1] (b.example): field 'onprem_ips'[0]" in str(info.value)
+    assert info.value.file == str(path)
+
+
+def test_the_catalogue_entry_is_resolved_when_the_spec_is_built(tmp_path):
+    cfg = config.load(write(tmp_path, GOOD))
+    contoso = cfg.domains[0]
+    assert contoso.service is not None and contoso.service.key == "hornetsecurity"
+    assert contoso.filter_mx == contoso.service.mx_patterns
+
+
+def test_an_escaped_name_never_finds_the_domain_it_decodes_to(tmp_path):
+    cfg = config.load(write(tmp_path, "domains:\n  - {name: abc.example, scenario: exchange-online}\n"))
+    assert cfg.get("abc.example") is cfg.domains[0]
+    assert cfg.get("\\097bc.example") is None and cfg.get("ab\u200bc.example") is None

@@ -51,7 +51,7 @@ RUNBOOKS = ("triage", "ndr", "outbound-through-filter", "lock-down-direct-delive
             "multiple-locations")
 
 CHECK_IDS = ("mx-route", "exo-host", "spf-present", "spf-m365", "spf-all", "spf-lookups",
-             "spf-senders", "dmarc", "dkim", "autodiscover")
+             "spf-senders", "dmarc", "dmarc-reports", "dkim", "autodiscover", "mta-sts", "tls-rpt")
 
 KB_PAGES = (
     "index.html",

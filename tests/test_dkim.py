@@ -146,3 +146,34 @@ def test_no_key(kwargs, fragment):
 @pytest.mark.parametrize("status", ["timeout", "servfail", "error"])
 def test_not_definite_is_unknown_never_elsewhere(status):
     assert judge(status=status, chain=("s1._domainkey.esp.test.",), values=()).status == dkim.UNKNOWN
+
+
+# ---- 2026 forms: uniqueness suffix, dkim_targets ------------------------------------------------
+
+@pytest.mark.parametrize("token, known, expected", [
+    ("contoso-com", (), True),
+    ("contoso-com01b", (), True),                         # suffix starting with a digit
+    ("contoso-com01b", ("contoso-com01b",), True),        # the MX host's token
+    ("contoso-com02c", ("contoso-com01b",), False),       # another token than the MX host's
+    ("contoso-comx", (), False),                          # could be contoso.comx's key
+    ("contoso-com-evil", (), False),                      # dashes are not a suffix
+    ("fabrikam-com01b", ("fabrikam-com01b",), False),     # another domain's token
+])
+def test_token_matches(token, known, expected):
+    assert dkim.token_matches(token, "contoso.com", known) is expected
+
+
+def test_exo_token():
+    assert dkim.exo_token("contoso-com01b.mail.protection.outlook.com.") == "contoso-com01b"
+    assert dkim.exo_token("contoso-com.o-v1.mx.microsoft") == "contoso-com"
+    assert dkim.exo_token("mx01.hornetsecurity.com.") is None
+
+
+def test_exact_target_is_the_only_thing_that_passes():
+    exact = "selector1-contoso-com._domainkey.contoso.onmicrosoft.com"
+    ok = dkim.judge_selector(1, "contoso.com", None, "found", (OLD,), (KEY,), exact_target=exact)
+    assert ok.status == dkim.OK
+    other = dkim.judge_selector(1, "contoso.com", None, "found", (NEW,), (KEY,), exact_target=exact)
+    assert other.status == dkim.ELSEWHERE and "(dkim_targets)" in other.reason
+    nokey = dkim.judge_selector(1, "contoso.com", None, "nxdomain", (OLD,), (), exact_target=exact)
+    assert nokey.status == dkim.NO_KEY

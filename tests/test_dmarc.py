@@ -81,3 +81,64 @@ def test_discover_invalid_and_valid():
 def test_pct_zero_is_a_policy_for_no_mail():
     record = dmarc.parse("v=DMARC1; p=reject; pct=0")
     assert record.policy == "reject" and record.pct == 0
+
+
+# ---- RFC 9989 ------------------------------------------------------------------------------------
+
+def test_p_missing_with_a_valid_rua_is_none():
+    record = dmarc.parse("v=DMARC1; rua=mailto:agg@example.com")
+    assert record.valid and record.policy == "none" and record.p_defaulted
+    assert not dmarc.parse("v=DMARC1; rua=not-a-uri").valid
+
+
+def test_t_np_and_pct_are_read():
+    record = dmarc.parse("v=DMARC1; p=reject; np=quarantine; t=y; pct=100")
+    assert record.testing and record.nonexistent_policy == "quarantine" and record.has_pct
+    assert not dmarc.parse("v=DMARC1; p=reject; t=n").testing
+    assert any("t=maybe" in w for w in dmarc.parse("v=DMARC1; p=reject; t=maybe").warnings)
+    assert not dmarc.parse("v=DMARC1; p=reject; np=sometimes").valid
+
+
+@pytest.mark.parametrize("domain, names", [
+    ("contoso.com", ["_dmarc.contoso.com.", "_dmarc.com."]),
+    ("a.b.contoso.com", ["_dmarc.a.b.contoso.com.", "_dmarc.b.contoso.com.", "_dmarc.contoso.com.", "_dmarc.com."]),
+    # 9 labels: the walk jumps to the last 7, then one less each time (8 names at most)
+    ("1.2.3.4.5.6.7.8.9", ["_dmarc.1.2.3.4.5.6.7.8.9.", "_dmarc.3.4.5.6.7.8.9.", "_dmarc.4.5.6.7.8.9.",
+                           "_dmarc.5.6.7.8.9.", "_dmarc.6.7.8.9.", "_dmarc.7.8.9.", "_dmarc.8.9.", "_dmarc.9."]),
+])
+def test_walk_names(domain, names):
+    assert dmarc.walk_names(domain) == names
+    assert len(names) <= dmarc.MAX_WALK
+
+
+def walk(own, parent, top=(), exists=True, definite=(True, True, True)):
+    names = dmarc.walk_names("sub.contoso.com")
+    return dmarc.walk(list(zip(names, definite, (own, parent, top))), exists)
+
+
+def test_walk_own_record_decides_with_p():
+    found = walk(["v=DMARC1; p=reject; sp=none"], ["v=DMARC1; p=none"])
+    assert found.status == dmarc.VALID and found.own and found.tag == "p" and found.policy == "reject"
+
+
+def test_walk_parent_record_gives_sp_then_p_and_np_for_a_name_that_does_not_exist():
+    parent = ["v=DMARC1; p=reject; sp=quarantine; np=none"]
+    assert (walk([], parent).tag, walk([], parent).policy) == ("sp", "quarantine")
+    assert walk([], parent).found_at == "contoso.com" and not walk([], parent).own
+    assert (walk([], parent, exists=False).tag, walk([], parent, exists=False).policy) == ("np", "none")
+    assert walk([], ["v=DMARC1; p=reject"], exists=False).policy == "reject"
+
+
+def test_walk_passes_over_a_parent_with_two_records_but_not_the_own_name():
+    two = ["v=DMARC1; p=none", "v=DMARC1; p=reject"]
+    found = walk([], two, ["v=DMARC1; p=quarantine"])
+    assert found.status == dmarc.VALID and found.found_at == "com" and found.policy == "quarantine"
+    assert walk(two, ["v=DMARC1; p=reject"]).status == dmarc.MULTIPLE
+
+
+def test_walk_unknown_missing_and_invalid():
+    unsure = walk([], ["v=DMARC1; p=reject"], definite=(True, False, True))
+    assert unsure.status == dmarc.UNKNOWN and unsure.unknown_name == "_dmarc.contoso.com."
+    assert walk([], []).status == dmarc.MISSING
+    bad = walk([], ["v=DMARC1; p=maybe"])
+    assert bad.status == dmarc.INVALID and bad.policy is None

@@ -13,21 +13,18 @@ import dns.message
 import dns.query
 import dns.rdatatype
 
+import pytest
+
+from macros import baseline as baseline_mod
+from macros import cli as cli_mod
+from macros import engine, nightly
+from macros.baseline import Baseline
+from macros.resolve import Resolver
 from tests.support.sites import build, cli, make_project
-from tests.test_engine import CONTOSO, NESTED, WORLD, FlipDNS, domain_names, serve_zones
-
-#: Both pass every check against tests/zones (test_clean_nightly_build_passes proves it), so
-#: only drift or a resolver problem can fail a FAIL_ON_DRIFT build.
-DOMAINS = [CONTOSO, NESTED]
+from tests.support.world import (CONTOSO, WORLD, FlipDNS, accept, accepted, domain_names,
+                                 make_config, serve_zones)
+from tests.support.world import CLEAN_DOMAINS as DOMAINS
 FAST = {"resolver": {"timeout": 0.3, "lifetime": 0.6, "confirm_delay": 0.2}}
-
-
-def accepted(tmp_path, address: str, extra: dict | None = None):
-    """A project whose baseline.yml was just written from ``address``."""
-    project = make_project(tmp_path, DOMAINS, extra)
-    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=address)
-    assert result.returncode == 0, result.stderr
-    return project
 
 
 def records(data: dict, domain: str) -> dict:
@@ -54,7 +51,7 @@ def test_clean_nightly_build_passes(tmp_path, bind_server):
     assert result.returncode == 0, result.output
     data = result.drift()
     assert data["summary"] == {"domains": 2, "drifted": 0, "failed": 0, "unknown": 0}
-    assert {c["status"] for d in data["domains"] for c in d["checks"]} <= {"pass", "info"}
+    assert {c["status"] for d in data["domains"] for c in d["checks"]} - {"info"} == {"pass"}
     assert {r["status"] for d in data["domains"] for r in d["records"]} == {"unchanged"}
     assert "No record set differs from the baseline." in result.page("drift/")
 
@@ -235,3 +232,147 @@ def test_hybrid_autodiscover_a_record_is_compared(tmp_path, bind_zones):
     assert auto["removed"] == ["198.51.100.25"] and auto["added"] == ["198.51.100.26"]
     contoso_auto = records(data, "contoso.example")[("autodiscover.contoso.example", "A")]
     assert contoso_auto["status"] == "unchanged" and contoso_auto["observed"] == []
+
+
+# ---- issue 15: outages, missing baselines, lying resolvers, flaps, dates ------------------------
+
+def test_a_partial_outage_fails_the_nightly_naming_each_record_set_still_unknown(tmp_path, fake_dns):
+    """Half answering (canary fine) used to be a green nightly: a change behind the silent
+    names would never be seen. Record sets still unknown after the second look fail it."""
+    serve_zones(fake_dns, *WORLD, "contoso.example", "nested.example")
+    project = accepted(tmp_path, fake_dns.address, FAST)
+    fake_dns.fault("_dmarc.contoso.example", "servfail")
+    fake_dns.fault("selector1._domainkey.nested.example", "servfail")
+    fake_dns.queries.clear()
+
+    result = build(project, MAILFLOW_NAMESERVERS=fake_dns.address, MAILFLOW_FAIL_ON_DRIFT=1)
+    assert result.returncode != 0, result.output
+    tail = result.output.split("MAILFLOW_FAIL_ON_DRIFT=1")[-1]
+    assert ("contoso.example: TXT _dmarc.contoso.example. still unknown after a second look (servfail)"
+            in tail), tail
+    assert "nested.example: CNAME selector1._domainkey.nested.example. still unknown after a second look" in tail
+    assert "drifted (" not in tail and "Traceback" not in result.output
+    assert_whole_site(result)
+    asked = [q for q in fake_dns.queries if q[0] == "_dmarc.contoso.example"]
+    assert len(asked) >= 2  # looked at a second time before it counts
+
+    check = cli(project, "check", MAILFLOW_NAMESERVERS=fake_dns.address)
+    assert check.returncode == 2, check.stdout + check.stderr
+    assert "error: contoso.example: TXT _dmarc.contoso.example. still unknown after a second look" in check.stderr
+
+
+def test_no_accepted_baseline_is_said_on_the_drift_page_and_fails_the_nightly(tmp_path, bind_server):
+    project = make_project(tmp_path, DOMAINS)
+    result = build(project, MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_FAIL_ON_DRIFT=1,
+                   MAILFLOW_BASELINE="baselien.yml")  # a typo
+    assert result.returncode != 0, result.output
+    assert "no accepted baseline:" in result.output and "baselien.yml does not exist" in result.output
+    assert_whole_site(result)
+    page = result.page("drift/")
+    assert "There is no accepted baseline" in page
+    assert "No record set differs from the baseline." not in page
+    # without the nightly flag the build still succeeds (DNS results never fail a plain build)
+    assert build(project, MAILFLOW_NAMESERVERS=bind_server.address).returncode == 0
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_an_empty_baseline_is_no_baseline(tmp_path, bind_server, offline):
+    resolver = None if offline else engine.make_resolver([("127.0.0.1", bind_server.port)], make_config(CONTOSO))
+    empty = Baseline(path="baseline.yml", written_at="2026-11-01T00:00:00Z", exists=True)
+    run = engine.run(make_config(CONTOSO), resolver, empty, offline=offline, confirm_delay=0)
+    kinds = {p.kind for p in run.problems()}
+    assert nightly.NO_BASELINE in kinds, run.problems()
+    assert "no accepted baseline: baseline.yml holds no record sets" in run.problems()
+
+
+def test_a_resolver_that_lies_nxdomain_for_apexes_only_makes_those_domains_unknown(tmp_path, fake_dns):
+    """RFC 8020: nothing exists below an NXDOMAIN name; an apex that 'does not exist' while its
+    _dmarc name answers is a contradiction: unknown, never 'fail', never drift, never accepted."""
+    serve_zones(fake_dns, *WORLD, "contoso.example", "nested.example")
+    project = accepted(tmp_path, fake_dns.address, FAST)
+    path = project / "baseline.yml"
+    accepted_contoso = baseline_mod.load(str(path)).records("contoso.example")
+    fake_dns.fault("contoso.example", "nxdomain")   # the apex only; _dmarc.contoso.example still answers
+
+    result = build(project, MAILFLOW_NAMESERVERS=fake_dns.address, MAILFLOW_FAIL_ON_DRIFT=1)
+    data = result.drift()
+    contoso = next(d for d in data["domains"] if d["domain"] == "contoso.example")
+    assert {c["status"] for c in contoso["checks"]} == {"unknown"}
+    assert all("RFC 8020" in c["reason"] for c in contoso["checks"])
+    assert {r["status"] for r in contoso["records"]} == {"unknown"}
+    assert data["summary"]["drifted"] == 0 and data["summary"]["failed"] == 0
+    assert result.returncode != 0 and "contoso.example: checks could not run" in result.output
+    assert {r["status"] for r in records(data, "nested.example").values()} == {"unchanged"}
+
+    again = cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address)
+    assert again.returncode == 0, again.stderr
+    assert "its accepted values are kept" in again.stderr
+    assert baseline_mod.load(str(path)).records("contoso.example") == accepted_contoso
+
+
+CONTOSO_MX = ["10 mx01.hornetsecurity.com.", "20 mx02.hornetsecurity.com.",
+              "30 mx03.hornetsecurity.com.", "40 mx04.hornetsecurity.com."]
+
+
+def _accept_contoso(server):
+    config = make_config(CONTOSO)
+    first = Resolver(server.nameservers, timeout=1, lifetime=2)
+    return config, accept(engine.run(config, first, Baseline(path="memory"), confirm_delay=0), first)
+
+
+def test_flapping_between_two_new_values_is_drift_with_a_flap_label(capsys):
+    server = serve_zones(FlipDNS(), *WORLD, "contoso.example").start()
+    try:
+        config, baseline = _accept_contoso(server)
+        server.set("contoso.example", "MX", ["10 mx05.hornetsecurity.com."])              # B, to stay
+        server.flip_once("contoso.example", "MX", ["10 mx06.hornetsecurity.com."],         # C, once
+                         ["10 mx05.hornetsecurity.com."])
+        run = engine.run(config, Resolver(server.nameservers, timeout=1, lifetime=2), baseline,
+                         confirm_delay=0.2)
+    finally:
+        server.stop()
+    report = run.domains[0]
+    assert [(r.type, r.name) for r in report.drifted] == [("MX", "contoso.example.")]
+    assert report.drifted[0].observed == ("10 mx05.hornetsecurity.com.",)
+    assert report.flapped == ["MX contoso.example."]
+    assert report.to_dict()["flapped"] == ["MX contoso.example."]  # drift.json and check --json
+    cli_mod.print_table(run)
+    assert "  FLAPPING MX contoso.example." in capsys.readouterr().out
+    page = str(nightly.drift_page(run, lambda target: target))  # the Drift page
+    assert "mf-banner-flap" in page and "contoso.example: MX contoso.example." in page
+    assert "mx05.hornetsecurity.com." in page  # and it is listed as drift
+
+
+def test_first_seen_survives_an_outage_and_is_never_later_than_now(fake_dns):
+    serve_zones(fake_dns, *WORLD, "contoso.example")
+    config, baseline = _accept_contoso(fake_dns)
+    fake_dns.set("contoso.example", "MX", ["10 mx05.hornetsecurity.com."])
+
+    def night(previous):
+        resolver = Resolver(fake_dns.nameservers, timeout=0.3, lifetime=0.6)
+        run = engine.run(config, resolver, baseline, confirm_delay=0, previous=previous)
+        return run, {(r.name, r.type): r for r in run.domains[0].records}[("contoso.example.", "MX")]
+
+    first_run, mx = night(None)
+    assert mx.status == "drifted" and mx.first_seen == first_run.generated_at
+    earlier = first_run.to_dict()
+    for r in earlier["domains"][0]["records"]:
+        if r["type"] == "MX":
+            r["first_seen"] = "2026-01-01T02:00:00Z"
+
+    for name in domain_names("contoso.example"):
+        fake_dns.fault(name, "timeout")          # the outage night: the canary still answers
+    _, mx = night(earlier)
+    outage = _.to_dict()
+    assert mx.status == "unknown" and mx.first_seen == "2026-01-01T02:00:00Z"
+
+    fake_dns.clear_faults()                      # back: the same change keeps its date
+    _, mx = night(outage)
+    assert mx.status == "drifted" and mx.first_seen == "2026-01-01T02:00:00Z"
+
+    future = _.to_dict()
+    for r in future["domains"][0]["records"]:
+        if r["type"] == "MX":
+            r["first_seen"] = "2999-01-01T00:00:00Z"  # written while the clock ran ahead
+    run, mx = night(future)
+    assert mx.first_seen == run.generated_at

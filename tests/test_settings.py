@@ -40,3 +40,30 @@ def test_ipv6_in_brackets():
     assert parse_nameservers("::1") == [("::1", 53)]  # a bare IPv6 address takes the default port
     assert parse_nameservers("localhost:5353")[0][1] == 5353  # a host name is looked up once
     assert parse_nameservers("localhost:5353")[0][0] in ("127.0.0.1", "::1")
+
+
+@pytest.mark.parametrize("value, message", [
+    (",,,", "lists no nameserver"),
+    (" , ", "lists no nameserver"),
+    ("::1:53", r"write IPv6 in brackets, \[::1:53\] for that address or \[address\]:port"),
+    ("127.0.0.1, 2001:db8::53", r"nameserver '2001:db8::53': write IPv6 in brackets"),
+])
+def test_nameservers_that_would_silently_mean_another_resolver_are_refused(tmp_path, value, message):
+    with pytest.raises(SettingsError, match=message) as info:
+        from_mapping({"MAILFLOW_NAMESERVERS": value}, tmp_path)
+    assert info.value.problems[0].field == "MAILFLOW_NAMESERVERS" and info.value.exit_code == 2
+
+
+def test_a_setting_with_terminal_escapes_is_shown_escaped(tmp_path):
+    with pytest.raises(SettingsError) as info:
+        from_mapping({"MAILFLOW_OFFLINE": "\x1b[31m\u202e\x9b"}, tmp_path)
+    text = str(info.value)
+    assert "\x1b" not in text and "\u202e" not in text and "\x9b" not in text
+    assert "MAILFLOW_OFFLINE" in text and "\\027" in text
+def test_ca_bundle(tmp_path):
+    assert from_mapping({}, tmp_path).ca_bundle is None            # the system trust store
+    assert from_mapping({"MAILFLOW_CA_BUNDLE": ""}, tmp_path).ca_bundle is None
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    assert from_mapping({"MAILFLOW_CA_BUNDLE": "ca.pem"}, tmp_path).ca_bundle == str(tmp_path / "ca.pem")
+    with pytest.raises(SettingsError, match="MAILFLOW_CA_BUNDLE='missing.pem': no such file"):
+        from_mapping({"MAILFLOW_CA_BUNDLE": "missing.pem"}, tmp_path)

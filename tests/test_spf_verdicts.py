@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from macros import config, engine, spf
+from macros import acceptance, config, engine, spf
 from macros.baseline import Baseline
 from macros.model import FAIL, INFO, PASS
 from macros.resolve import Resolver
@@ -72,8 +72,7 @@ def test_a_typo_in_an_include_is_definite_and_does_not_block_the_baseline(bind_s
     assert typo["spf-lookups"].status == FAIL and "unknown" not in {c.status for c in run.domains[0].checks
                                                                       if c.id.startswith("spf-")}
     assert not any("foo..bar" in name for name, _t in ((lk.name, lk.rdtype) for lk in resolver.all_lookups()))
-    _domains, _scenarios, _lookups, refusals = engine.baseline_data(run, resolver)
-    assert refusals == []
+    assert acceptance.accept(run, resolver, Baseline(path="memory")).refusals == []
 
 
 def test_a_dead_include_after_all_is_never_asked_and_never_blocks(fake_dns):
@@ -87,7 +86,7 @@ def test_a_dead_include_after_all_is_never_asked_and_never_blocks(fake_dns):
     checks = {c.id: c.status for c in run.domains[0].checks}
     assert (checks["spf-m365"], checks["spf-all"], checks["spf-lookups"]) == (PASS, PASS, PASS)
     assert "gone.dead.example" not in {q[0] for q in fake_dns.queries}
-    assert engine.baseline_data(run, resolver)[3] == []
+    assert acceptance.accept(run, resolver, Baseline(path="memory")).refusals == []
 
 
 def test_a_fan_out_zone_costs_what_one_evaluation_may_touch(fake_dns):

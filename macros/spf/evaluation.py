@@ -229,7 +229,7 @@ def evaluate(ip: str, sender: str, helo: str, answers: "Answers") -> Evaluation:
     if why:
         return Evaluation(address, sender or f"postmaster@{helo}", SpfResult.NONE,
                           f"{domain!r} is malformed ({why}): RFC 7208 section 4.3 gives none")
-    pyspf = _load_pyspf()
+    _load_pyspf()
     state = _State(answers)
     token = _state_var.set(state)
     query = None

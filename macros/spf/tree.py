@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from ..records import InvalidName, normalize_name, txt_text
 from ..resolve import NODATA, NXDOMAIN, Lookup
 from .record import MAX_DNS_TERMS, MAX_MX, MAX_VOID_LOOKUPS, Term, is_spf, parse, select
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..resolve import Answers
 
 Key = tuple[str, str]
 

@@ -1,0 +1,112 @@
+"""What ``python -m macros baseline`` accepts from a run (CONTRACT.md "Command line").
+
+- a record set that is unknown now (no definite answer after the second look, or its domain's
+  answers contradict each other, RFC 8020) keeps its accepted values; one that was never
+  accepted stays out; each is listed. So one customer's broken DNS never blocks everyone's
+  baseline, and nothing unknown is ever accepted;
+- refused (file untouched) when nothing was asked (offline, resolver unhealthy), when the
+  domains file lists no domain (writing would erase the accepted baseline), or, without
+  ``--force``, when too much of an existing baseline would change at once: octoDNS's safety
+  thresholds (``octodns/provider/plan.py``: ``MAX_SAFE_UPDATE_PCENT = .3``,
+  ``MAX_SAFE_DELETE_PCENT = .3``, ``MIN_EXISTING_RECORDS = 10``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .baseline import Baseline
+from .model import UNKNOWN
+from .resolve import Lookup
+
+#: octoDNS Plan.MAX_SAFE_UPDATE_PCENT / MAX_SAFE_DELETE_PCENT
+MAX_SAFE_SHARE = 0.30
+#: octoDNS Plan.MIN_EXISTING_RECORDS: smaller baselines may change freely
+MIN_EXISTING = 10
+
+
+@dataclass
+class Acceptance:
+    domains: dict = field(default_factory=dict)      # {ascii: {(name, type): values}}
+    scenarios: dict = field(default_factory=dict)    # {ascii: scenario}
+    lookups: list[Lookup] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)     # unknown: accepted values kept
+    left_out: list[str] = field(default_factory=list)  # unknown and never accepted: not written
+    refusals: list[str] = field(default_factory=list)
+    updated: int = 0
+    deleted: int = 0
+    created: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.updated + self.deleted + self.created
+
+
+def accept(run, resolver, old: Baseline, force: bool = False) -> Acceptance:
+    """The baseline to write from ``run`` (an ``engine.RunReport``) over ``old``, or refusals."""
+    result = Acceptance()
+    if run.offline:
+        result.refusals.append("offline mode asks no DNS; a baseline needs live lookups")
+        return result
+    if not run.healthy:
+        result.refusals.append(f"the resolver is unhealthy ({run.health_reason})")
+        return result
+    if not run.domains:
+        result.refusals.append("the domains file lists no domain: writing would erase the accepted "
+                               f"baseline{' of ' + str(len(old.domains)) + ' domain(s)' if old.domains else ''}")
+        return result
+    untrusted: list[str] = []  # apexes whose lookups are not accepted this time
+    for d in run.domains:
+        old_records = old.records(d.spec.ascii) or {}
+        records = {}
+        unknown = [r for r in d.records if r.status == UNKNOWN]
+        if len(unknown) == len(d.records):
+            untrusted.append(d.spec.fqdn)
+        for r in d.records:
+            key = (r.name, r.type)
+            if r.status != UNKNOWN:
+                records[key] = tuple(r.observed or ())
+            elif key in old_records:
+                records[key] = old_records[key]
+                result.kept.append(f"{d.spec.name}: {r.type} {r.name}: no definite answer "
+                                   f"({r.lookup_status}); its accepted values are kept")
+            else:
+                result.left_out.append(f"{d.spec.name}: {r.type} {r.name}: no definite answer "
+                                       f"({r.lookup_status}); not accepted")
+        if records or d.spec.ascii in old.domains:
+            result.domains[d.spec.ascii] = records
+            result.scenarios[d.spec.ascii] = d.spec.scenario
+    result.lookups = _lookups(resolver.all_lookups(), old, untrusted)
+    _count_changes(result, old)
+    existing = sum(len(r) for r in old.domains.values())
+    if not force and existing >= MIN_EXISTING:
+        for count, verb in ((result.updated, "change"), (result.deleted, "be removed")):
+            if count / existing > MAX_SAFE_SHARE:
+                result.refusals.append(
+                    f"{count} of the {existing} accepted record sets would {verb} "
+                    f"(more than {MAX_SAFE_SHARE:.0%}); review `python -m macros check`, then run "
+                    "`python -m macros baseline --force` to accept them")
+    return result
+
+
+def _lookups(current: list[Lookup], old: Baseline, untrusted: list[str]) -> list[Lookup]:
+    """Definite lookups of this run; where there was none (or the domain's answers contradict
+    each other), the accepted one, if any."""
+    def trusted(lk: Lookup) -> bool:
+        name = lk.name.lower()
+        return (lk.definite or lk.cname_loop) and not any(
+            name == apex or name.endswith("." + apex) for apex in untrusted)
+
+    chosen = {lk.key: lk for lk in current if trusted(lk)}
+    for lk in current:
+        if lk.key not in chosen and lk.key in old.lookups:
+            chosen[lk.key] = old.lookups[lk.key]
+    return list(chosen.values())
+
+
+def _count_changes(result: Acceptance, old: Baseline) -> None:
+    before = {(d, k): v for d, recs in old.domains.items() for k, v in recs.items()}
+    after = {(d, k): v for d, recs in result.domains.items() for k, v in recs.items()}
+    result.updated = sum(1 for k, v in after.items() if k in before and tuple(sorted(before[k])) != tuple(sorted(v)))
+    result.deleted = sum(1 for k in before if k not in after)
+    result.created = sum(1 for k in after if k not in before)

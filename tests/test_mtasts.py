@@ -1,0 +1,271 @@
+"""MTA-STS (RFC 8461) and TLS-RPT (RFC 8460): parsing, matching, and the mta-sts / tls-rpt
+checks against the real BIND fixture and real HTTPS policy hosts on loopback
+(tests/support/https.py), fetched by the engine's concurrent phase."""
+
+from __future__ import annotations
+
+import time
+from collections import namedtuple
+
+import pytest
+
+from macros import checks, config, engine, mtasts, render, tlsrpt
+from macros.model import FAIL, INFO, PASS, UNKNOWN, WARN
+from macros.resolve import Resolver
+
+#: the fetch deadline in these tests; the slow host waits longer
+TIMEOUT = 1.5
+
+Case = namedtuple("Case", "domain check status words")
+
+#: Every verdict of the mta-sts and tls-rpt rows of CONTRACT.md (test_checks counts them).
+CASES = [
+    Case("enforce.sts.example", "mta-sts", PASS, "mode: enforce and its mx lines (*.hornetsecurity.com) match every MX host"),
+    Case("testing.sts.example", "mta-sts", WARN, "mode: testing"),
+    Case("none.sts.example", "mta-sts", WARN, "mode: none"),
+    Case("stale.sts.example", "mta-sts", FAIL, "MX mx01.hornetsecurity.com matches no mx line (*.mail.protection.outlook.com): senders that honour MTA-STS cannot deliver"),
+    Case("notfound.sts.example", "mta-sts", WARN, "answers HTTP 404"),
+    Case("badcert.sts.example", "mta-sts", WARN, "the certificate is not valid for mta-sts.badcert.sts.example"),
+    Case("slow.sts.example", "mta-sts", WARN, "no complete answer within 1.5 s"),
+    Case("big.sts.example", "mta-sts", WARN, "over the 64 KiB limit"),
+    Case("redirect.sts.example", "mta-sts", WARN, "redirects (HTTP 301)"),
+    Case("hostile.sts.example", "mta-sts", WARN, "not a valid policy"),
+    Case("noaddr.sts.example", "mta-sts", WARN, "has no address"),
+    Case("badtxt.sts.example", "mta-sts", WARN, "no id= field"),
+    Case("plain.sts.example", "mta-sts", INFO, "publishes no MTA-STS record"),
+    Case("servfail.example", "mta-sts", UNKNOWN, "TXT lookup of _mta-sts.servfail.example failed"),
+    Case("enforce.sts.example", "tls-rpt", PASS, "TLS reports go to mailto:tlsrpt@sts.example, https://reports.example/tlsrpt"),
+    Case("testing.sts.example", "tls-rpt", WARN, "publishes MTA-STS but no TLS-RPT record"),
+    Case("plain.sts.example", "tls-rpt", INFO, "publishes no TLS-RPT record"),
+    Case("tlstwo.sts.example", "tls-rpt", FAIL, "2 v=TLSRPTv1 records"),
+    Case("tlsbad.sts.example", "tls-rpt", FAIL, "is not a mailto: or https: URI"),
+    Case("servfail.example", "tls-rpt", UNKNOWN, "TXT lookup of _smtp._tls.servfail.example failed"),
+]
+
+
+def spec_of(name: str):
+    return config.from_data({"domains": [{"name": name, "scenario": "third-party-filter",
+                                          "filter": "hornetsecurity"}]}).domains[0]
+
+
+@pytest.fixture(scope="module")
+def judged(bind_server, mtasts_https):
+    """Every case domain checked at once, the way engine.run does: base wave, the dependent
+    wave with the concurrent policy fetches, then the checks from the cache."""
+    resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+    specs = [spec_of(d) for d in sorted({c.domain for c in CASES})]
+    resolver.lookup_many([k for s in specs for k in checks.base_queries(s)])
+    started = time.monotonic()
+    engine._prefetch_dependent(specs, resolver, mtasts_https.ca_file, TIMEOUT)
+    elapsed = time.monotonic() - started
+    result = {s.ascii: {c.id: c for c in checks.evaluate(s, resolver)} for s in specs}
+    return resolver, result, elapsed
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.check}-{c.status}-{c.domain}" for c in CASES])
+def test_verdict(judged, case):
+    check = judged[1][case.domain][case.check]
+    assert check.status == case.status, check
+    assert case.words in check.reason, check.reason
+
+
+def test_fetches_run_concurrently_within_one_deadline(judged):
+    """Nine hosts, one of them slower than the deadline: the whole phase takes about one
+    deadline, not one per host."""
+    assert judged[2] < TIMEOUT + 1.5, judged[2]
+
+
+def test_a_redirect_is_not_followed(judged, mtasts_https):
+    asked = [host for host, _ in mtasts_https.requests]
+    assert "mta-sts.redirect.sts.example" in asked
+    # the redirect points at the enforce host; it was asked once, for its own domain only
+    assert asked.count("mta-sts.enforce.sts.example") == 1
+
+
+def test_the_policy_is_a_record_set_with_normalized_lines(judged):
+    resolver = judged[0]
+    policy = resolver.cached("mta-sts.enforce.sts.example.", "MTA-STS")
+    assert policy.status == "found"
+    assert policy.values == ("max_age: 86400", "mode: enforce", "mx: *.hornetsecurity.com", "version: STSv1")
+    rspecs = {(r.name, r.type): r for r in engine.record_specs(spec_of("enforce.sts.example"))}
+    rspec = rspecs[("mta-sts.enforce.sts.example.", "MTA-STS")]
+    assert engine.observe(rspec, resolver.cached(*rspec.source)).values == policy.values
+    # without _mta-sts there is definitely no policy: "none", not unknown
+    plain = rspecs_of("plain.sts.example")
+    observed = engine.observe(plain, resolver.cached(*plain.source))
+    assert observed.values == ()
+    # a slow host is "could not find out": unknown, never "removed"
+    slow = rspecs_of("slow.sts.example")
+    assert engine.observe(slow, resolver.cached(*slow.source)).values is None
+
+
+def rspecs_of(domain):
+    return next(r for r in engine.record_specs(spec_of(domain)) if r.type == "MTA-STS")
+
+
+def test_the_hostile_policy_body_is_only_shown_escaped(judged):
+    check = judged[1]["hostile.sts.example"]["mta-sts"]
+    assert "<script>" in check.reason            # the data is kept as it came ...
+    html = str(render.checks_table([check], lambda p: p))
+    assert "<script>" not in html and "&lt;script&gt;" in html   # ... and shown escaped
+    assert "{{" not in html and "{%" not in html
+
+
+def test_system_store_rejects_the_test_ca(bind_server, mtasts_https):
+    """Without MAILFLOW_CA_BUNDLE the system store is used, which does not know the test CA."""
+    resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+    spec = spec_of("enforce.sts.example")
+    resolver.lookup_many(checks.base_queries(spec))
+    engine._prefetch_dependent([spec], resolver, None, TIMEOUT)
+    check = {c.id: c for c in checks.evaluate(spec, resolver)}["mta-sts"]
+    assert check.status == WARN and "certificate is not valid" in check.reason
+
+
+def test_offline_renders_the_policy_from_the_baseline(judged):
+    """The policy lookup is stored like a DNS lookup, so the baseline keeps it and offline mode
+    judges from it without any network."""
+    resolver = judged[0]
+    lookups = {lk.key: lk for lk in resolver.all_lookups()}
+    baseline = engine.Baseline(path="memory", written_at="2026-12-01T02:00:00Z", exists=True,
+                               domains={"stale.sts.example": {}}, lookups=lookups)
+    offline = engine.BaselineResolver(baseline)
+    check = {c.id: c for c in checks.evaluate(spec_of("stale.sts.example"), offline)}["mta-sts"]
+    assert check.status == FAIL and "*.mail.protection.outlook.com" in check.reason
+
+
+# ---- pure parts ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("host, pattern, expected", [
+    ("mx1.example.com", "mx1.example.com", True),
+    ("MX1.Example.COM.", "mx1.example.com", True),
+    ("mx1.example.com", "*.example.com", True),
+    ("a.mx1.example.com", "*.example.com", False),     # the wildcard is one label (section 4.1)
+    ("example.com", "*.example.com", False),
+    ("mx1.example.org", "*.example.com", False),
+])
+def test_mx_pattern_matching(host, pattern, expected):
+    assert mtasts.matches(host, pattern) is expected
+
+
+@pytest.mark.parametrize("values, valid, error", [
+    (["v=STSv1; id=20261201"], True, ""),
+    (["v=STSv1; id=abc", "unrelated"], True, ""),
+    (["v=STSv1; id=1", "v=STSv1; id=2"], False, "2 v=STSv1 records"),
+    (["v=STSv1;"], False, "no id="),
+    (["v=STSv1; id=has-dash"], False, "letters and digits"),
+    (["v=spf1 -all"], False, ""),
+])
+def test_txt_record(values, valid, error):
+    record = mtasts.parse_txt(values)
+    assert record.valid is valid and error in record.error
+
+
+def test_policy_parse_rules():
+    good = mtasts.parse_policy("version: STSv1\r\nmode: enforce\r\nmx: MX1.example.com.\r\n"
+                               "mx: *.example.net\r\nmax_age: 604800\r\nfuture: ignored\r\n")
+    assert good.valid and good.mx == ("*.example.net", "mx1.example.com")
+    assert good.lines() == ("max_age: 604800", "mode: enforce", "mx: *.example.net",
+                            "mx: mx1.example.com", "version: STSv1")
+    assert mtasts.from_lines(good.lines()) == good
+    for text, fragment in [
+        ("version: STSv1\nmode: enforce\nmax_age: 1\n", "without any mx"),
+        ("version: STSv2\nmode: none\nmax_age: 1\n", "version"),
+        ("version: STSv1\nmode: strict\nmax_age: 1\n", "mode"),
+        ("version: STSv1\nmode: none\nmax_age: 99999999999\n", "max_age"),
+        ("<html>hello</html>", "not 'key: value'"),
+    ]:
+        policy = mtasts.parse_policy(text)
+        assert not policy.valid and any(fragment in e for e in policy.errors), (text, policy.errors)
+    assert mtasts.parse_policy("version: STSv1\nmode: none\nmax_age: 0\n").valid
+
+
+@pytest.mark.parametrize("values, status", [
+    ([], tlsrpt.NONE),
+    (["v=TLSRPTv1; rua=mailto:a@example.com"], tlsrpt.VALID),
+    (["v=TLSRPTv1;rua=https://r.example/x,mailto:b@example.com; ext=1"], tlsrpt.VALID),
+    (["v=TLSRPTv1"], tlsrpt.INVALID),
+    (["v=TLSRPTv1; rua=reports@example.com"], tlsrpt.INVALID),
+    (["v=TLSRPTv1; rua=mailto:a@x.example", "v=TLSRPTv1; rua=mailto:b@x.example"], tlsrpt.MULTIPLE),
+])
+def test_tlsrpt_record(values, status):
+    assert tlsrpt.parse(values).status == status
+
+
+# ---- engine.run: the policy as a record set, drift confirmed by a second fetch --------------------
+
+def test_engine_run_compares_the_policy_with_the_baseline(bind_server, mtasts_https):
+    from tests.support import https
+    from tests.test_engine import accept, make_config
+
+    config = make_config({"name": "enforce.sts.example", "scenario": "third-party-filter",
+                          "filter": "hornetsecurity"}, timeout=1, lifetime=2)
+
+    def run(baseline):
+        resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
+        return engine.run(config, resolver, baseline, confirm_delay=0.1,
+                          ca_bundle=mtasts_https.ca_file), resolver
+
+    first, resolver = run(engine.Baseline(path="memory"))
+    baseline = accept(first, resolver)
+    assert baseline.domains["enforce.sts.example"][("mta-sts.enforce.sts.example.", "MTA-STS")] == (
+        "max_age: 86400", "mode: enforce", "mx: *.hornetsecurity.com", "version: STSv1")
+    host = "mta-sts.enforce.sts.example"
+    saved = https.RESPONSES[host]
+    https.RESPONSES[host] = (200, {}, https._policy("testing", "*.hornetsecurity.com"), 0)
+    try:
+        asked_before = sum(1 for h, _ in mtasts_https.requests if h == host)
+        second, _ = run(baseline)
+        asked = sum(1 for h, _ in mtasts_https.requests if h == host) - asked_before
+    finally:
+        https.RESPONSES[host] = saved
+    report = second.domains[0]
+    policy = next(r for r in report.records if r.type == "MTA-STS")
+    assert policy.status == "drifted" and asked == 2          # the change was confirmed by a second fetch
+    assert policy.added == ("mode: testing",) and policy.removed == ("mode: enforce",)
+    assert policy.to_dict()["name"] == "mta-sts.enforce.sts.example"
+    assert {c.id: c.status for c in report.checks}["mta-sts"] == WARN
+    assert any("MTA-STS mta-sts.enforce.sts.example. drifted" in p for p in second.problems()), second.problems()
+
+
+# ---- the whole site: live build, baseline, offline build ------------------------------------------
+
+@pytest.mark.slow
+def test_site_live_baseline_and_offline_carry_the_policy(bind_server, mtasts_https, tmp_path):
+    from tests.support.sites import build, cli, make_project
+    from tests.test_site import HOSTILE_MARKERS
+
+    domains = [{"name": f"{case}.sts.example", "scenario": "third-party-filter", "filter": "hornetsecurity"}
+               for case in ("enforce", "stale", "hostile", "plain")]
+    project = make_project(tmp_path, domains)
+    env = {"MAILFLOW_NAMESERVERS": bind_server.address, "MAILFLOW_CA_BUNDLE": mtasts_https.ca_file}
+    live = build(project, **env)
+    assert live.returncode == 0, live.output
+    reports = {d["domain"]: d for d in live.drift()["domains"]}
+    statuses = {name: {c["id"]: c["status"] for c in r["checks"]} for name, r in reports.items()}
+    assert statuses["stale.sts.example"]["mta-sts"] == "fail"
+    assert statuses["enforce.sts.example"]["mta-sts"] == "pass"
+    assert statuses["enforce.sts.example"]["tls-rpt"] == "pass"
+    assert statuses["plain.sts.example"]["mta-sts"] == "info"
+    assert statuses["enforce.sts.example"]["dmarc-reports"] == "pass"
+    policy = next(r for r in reports["stale.sts.example"]["records"] if r["type"] == "MTA-STS")
+    assert policy["name"] == "mta-sts.stale.sts.example"
+    assert policy["observed"] == ["max_age: 86400", "mode: enforce", "mx: *.mail.protection.outlook.com",
+                                  "version: STSv1"]
+    page = live.page("domains/stale.sts.example/")
+    assert 'id="check-mta-sts"' in page
+    assert "mx: *.mail.protection.outlook.com" in page
+    for path in live.html_files():                     # the hostile policy body stays inert
+        html = path.read_text(encoding="utf-8")
+        for marker in HOSTILE_MARKERS:
+            assert not marker.search(html), f"{path}: {marker.pattern}"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in live.page("domains/hostile.sts.example/")
+
+    written = cli(project, "baseline", **env)
+    assert written.returncode == 0, written.stdout + written.stderr
+    assert "mta-sts.stale.sts.example." in (project / "baseline.yml").read_text(encoding="utf-8")
+    offline = build(project, MAILFLOW_OFFLINE="1", MAILFLOW_NAMESERVERS="127.0.0.1:9")
+    assert offline.returncode == 0, offline.output
+    again = {d["domain"]: {c["id"]: c["status"] for c in d["checks"]} for d in offline.drift()["domains"]}
+    assert again["stale.sts.example"]["mta-sts"] == "fail"     # judged from the baseline's policy
+    assert again["enforce.sts.example"]["mta-sts"] == "pass"
+    assert "mx: *.mail.protection.outlook.com" in offline.page("domains/stale.sts.example/")
