@@ -1,23 +1,41 @@
-"""MkDocs hooks: add the generated pages (the domain index and one page per checked domain).
+"""MkDocs hooks: add the generated pages (the domain index and one page per checked domain),
+and give each domain page its title.
 
-Runs after mkdocs-macros' on_config (hooks come after plugins), so the engine's run is ready.
+Hooks run after plugins, so mkdocs-macros' ``on_config`` (``define_env``) has already put this
+build's state on its plugin instance; the hooks read it from ``config.plugins`` and import nothing
+of the project (MkDocs loads this file by path, outside any package).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from mkdocs.structure.files import File, Files
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from macros import site  # noqa: E402  (the package mkdocs-macros already imported)
+#: macros/site.py's STATE_ATTR: the mkdocs-macros plugin attribute holding the build's state.
+STATE_ATTR = "mailflow_state"
+
+
+def _state(config):
+    plugin = config.plugins.get("macros")
+    return getattr(plugin, STATE_ATTR, None)
 
 
 def on_files(files: Files, config) -> Files:
-    for src_uri, content in site.generated_pages().items():
+    state = _state(config)
+    if state is None:
+        return files
+    for src_uri, generated in state.pages.items():
         existing = files.get_file_from_path(src_uri)
         if existing is not None:
             files.remove(existing)
-        files.append(File.generated(config, src_uri, content=content))
+        files.append(File.generated(config, src_uri, content=generated.markdown))
     return files
+
+
+def on_pre_page(page, config, files):
+    """A domain page's title is its name reduced to letters, digits and ``.-_`` (pages.py):
+    never front matter, which the theme would print unescaped."""
+    state = _state(config)
+    generated = state.pages.get(page.file.src_uri) if state is not None else None
+    if generated is not None and generated.title is not None:
+        page.title = generated.title
+    return page

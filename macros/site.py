@@ -1,15 +1,19 @@
-"""MkDocs side: macros for KB authors, generated domain pages, drift.json, the exit code.
+"""MkDocs side: wires mkdocs-macros and the hooks to the engine; nothing else.
 
-A thin adapter over the engine. ``define_env`` runs once per build (mkdocs-macros' on_config):
-it validates domains.yml, resolves every lookup the site needs at once, and keeps the run in
-:data:`STATE`; macros render from it. ``macros/hooks.py`` adds the generated pages.
+``define_env`` runs once per build (mkdocs-macros' ``on_config``, with the plugin instance as
+``env``): it validates domains.yml, resolves every lookup the site needs at once, and keeps the
+run in a :class:`State` on that plugin instance, so each build (every ``mkdocs serve`` rebuild
+creates new plugin instances, as does every in-process build) starts clean; there is no module
+global. Macros render from it with :mod:`macros.pages` and :mod:`macros.render`;
+``macros/hooks.py`` reads it from ``config.plugins`` to add the generated pages.
+(Material's tags plugin keeps its per-build managers on the plugin instance the same way.)
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup
@@ -19,22 +23,39 @@ from mkdocs.utils import get_relative_url
 
 from . import baseline as baseline_mod
 from . import config as config_mod
-from . import engine, feed, nightly, render, settings as settings_mod, tenant as tenant_mod
+from . import engine, feed, nightly, pages, render, settings as settings_mod, tenant as tenant_mod
 from .errors import MailflowError
 from .model import SCENARIOS
 from .records import normalize_name
 
 log = get_plugin_logger("mailflow")
 
+#: The attribute of the mkdocs-macros plugin instance that holds this build's :class:`State`.
+STATE_ATTR = "mailflow_state"
+
 
 @dataclass
 class State:
+    """Everything one build knows: settings, the validated domains file, the run, its pages."""
+
     settings: settings_mod.Settings | None = None
     config: config_mod.Config | None = None
     run: engine.RunReport | None = None
+    pages: dict[str, pages.GeneratedPage] = field(default_factory=dict)
+
+    def domain(self, name: str) -> engine.DomainReport:
+        spec = self.config.get(name) if self.config else None
+        if spec is None:
+            raise ValueError(f"{name!r} is not in {self.config.path if self.config else 'the domains file'}")
+        return self.report_of(spec)
+
+    def report_of(self, spec) -> engine.DomainReport:
+        return next(d for d in self.run.domains if d.spec is spec or d.spec.ascii == spec.ascii)
 
 
-STATE = State()
+def state_of(plugin) -> State | None:
+    """The build state kept on the mkdocs-macros plugin instance, if ``define_env`` ran."""
+    return getattr(plugin, STATE_ATTR, None)
 
 
 def load_state(conf) -> State:
@@ -47,7 +68,14 @@ def load_state(conf) -> State:
         settings = settings_mod.from_mapping(values, base_dir)
         config = config_mod.load(settings.domains_file)
         baseline = baseline_mod.load(settings.baseline_file)
-        # a bad export (errors.ExportError) stops the build before any page is written
+    except MailflowError as exc:
+        raise PluginError(str(exc)) from None
+    return run_state(conf, settings, config, baseline)
+
+
+def run_state(conf, settings, config, baseline) -> State:
+    """The run of ``config`` (already validated) and the pages it makes."""
+    try:  # a bad export (errors.ExportError) stops the build before any page is written
         exports = tenant_mod.load_for(settings.tenants_dir, (d.tenant for d in config.domains))
     except MailflowError as exc:
         raise PluginError(str(exc)) from None
@@ -64,8 +92,7 @@ def load_state(conf) -> State:
         log.info("checked %d domain(s) with %d queries in %.2f s via %s: %d drifted, %d failed, %d unknown",
                  summary["domains"], run.queries, run.lookup_seconds, run.resolver,
                  summary["drifted"], summary["failed"], summary["unknown"])
-    STATE.settings, STATE.config, STATE.run = settings, config, run
-    return STATE
+    return State(settings, config, run, pages.generated_pages(config))
 
 
 def _previous_report(conf) -> dict | None:
@@ -92,85 +119,43 @@ def _linker(env):
     return link
 
 
-def _domain(name: str) -> engine.DomainReport:
-    spec = STATE.config.get(name) if STATE.config else None
-    if spec is None:
-        raise ValueError(f"{name!r} is not in {STATE.config.path if STATE.config else 'the domains file'}")
-    return next(d for d in STATE.run.domains if d.spec.ascii == spec.ascii)
-
-
-def _md_link(env, target: str) -> str:
-    """A Markdown link path (validated by --strict) from the current page to a .md file."""
+def _md_linker(env):
+    """Markdown link paths (validated by --strict) from the current page to a .md file."""
     page = getattr(env, "page", None)
     src = page.file.src_uri if page is not None else "index.md"
-    return get_relative_url(target, src)
-
-
-def status_banners(run: engine.RunReport, report: engine.DomainReport | None = None) -> Markup:
-    out = Markup("")
-    written = run.baseline.written_at
-    if run.offline:
-        out += render.banner("offline", f"MAILFLOW_OFFLINE=1: records as of {written or 'no baseline yet'}, not live.")
-    elif not run.healthy:
-        when = f"records as of {written}, not live" if written else "no records are known yet"
-        out += render.banner("unhealthy", f"The resolver did not answer the canary ({run.health_reason}); every check is unknown; {when}.")
-    if report is not None and report.drifted:
-        names = ", ".join(f"{r.type} {r.name}" for r in report.drifted)
-        out += render.banner("drift", f"Changed since the baseline of {written}: {names}. See the Drift page.")
-    if report is not None and report.flapped:
-        out += render.banner("flap", "Answered differently on a second look, so not counted as drift: " + ", ".join(report.flapped))
-    return out
-
-
-def domain_page_markdown(env, name: str) -> str:
-    report = _domain(name)
-    run = STATE.run
-    link = _linker(env)
-    spec = report.spec
-    scenario_md = _md_link(env, f"scenarios/{spec.scenario}.md")
-    parts = [
-        f"[&larr; All domains]({_md_link(env, 'domains/index.md')}) &middot; "
-        f"[Drift]({_md_link(env, 'drift.md')})",
-        "",
-        status_banners(run, report),
-        render.meta_line(report.checked_at, run.resolver, report.source, run.baseline.written_at),
-        f"**Overall:** {render.badge(report.status)} {' &middot; '.join(render.tally(report.checks))}"
-        f" &nbsp; **Scenario:** [{spec.scenario}]({scenario_md})"
-        + (f" &nbsp; **Filter:** {render.text(spec.filter_name)}" if spec.third_party else ""),
-        "",
-        "## Checks",
-        render.tenant_export_line(report.tenant_export),
-        render.checks_table(report.checks, link),
-        "## Record sets and drift",
-        "Compared with the last accepted baseline; a difference is looked up twice before it counts.",
-        render.records_table(report.records),
-        "## SPF include tree",
-        render.spf_tree(report.spf_tree),
-        "## Every lookup",
-        render.lookups_table(report.lookups),
-    ]
-    return "\n".join(str(p) for p in parts)
+    return lambda target: get_relative_url(target, src)
 
 
 def define_env(env):
-    load_state(env.conf)
+    state = load_state(env.conf)
+    setattr(env, STATE_ATTR, state)
 
     @env.macro
-    def domain_page(name: str) -> str:
-        """The whole health page of one domain (used by the generated domain pages)."""
-        return domain_page_markdown(env, name)
+    def domain_page(name: str | None = None) -> str:
+        """The whole health page of one domain: the generated page's own domain, or ``name``."""
+        if name is None:
+            page = getattr(env, "page", None)
+            generated = state.pages.get(page.file.src_uri) if page is not None else None
+            if generated is None or generated.spec is None:
+                raise ValueError("domain_page() without a name works only on a generated domain page")
+            report = state.report_of(generated.spec)
+        else:
+            report = state.domain(name)
+        return pages.domain_page_markdown(state.run, report, _linker(env), _md_linker(env))
 
     @env.macro
     def domain_checks(name: str) -> Markup:
         """The verdict table of one domain."""
-        report = _domain(name)
-        return (status_banners(STATE.run, report) + render.tenant_export_line(report.tenant_export)
-                + render.checks_table(report.checks, _linker(env)))
+        report = state.domain(name)
+        link = _linker(env)
+        return (pages.status_banners(state.run, report, link)
+                + render.tenant_export_line(report.tenant_export)
+                + render.checks_table(report.checks, link))
 
     @env.macro
     def record_set(name: str, rdtype: str = "MX", owner: str | None = None) -> Markup:
         """One record set of a domain (``owner`` defaults to the domain itself)."""
-        report = _domain(name)
+        report = state.domain(name)
         wanted = normalize_name(owner or report.spec.ascii)
         rows = [r for r in report.records if r.name == wanted and r.type == rdtype.upper()]
         if not rows:
@@ -181,78 +166,52 @@ def define_env(env):
     @env.macro
     def spf_tree(name: str) -> Markup:
         """The SPF include/redirect tree of one domain with its lookup count."""
-        return render.spf_tree(_domain(name).spf_tree)
+        return render.spf_tree(state.domain(name).spf_tree)
 
     @env.macro
     def scenario_status(scenario: str) -> Markup:
-        """Every checked domain that should be in ``scenario``, worst first."""
+        """Every checked domain that should be in ``scenario``, worst first, collapsed."""
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
-        reports = [d for d in STATE.run.domains if d.spec.scenario == scenario]
-        return status_banners(STATE.run) + render.domains_table(reports, _linker(env), show_scenario=False)
+        reports = [d for d in state.run.domains if d.spec.scenario == scenario]
+        link = _linker(env)
+        return pages.status_banners(state.run, link=link) + render.scenario_domains(reports, link, scenario)
 
     @env.macro
     def domains_table() -> Markup:
-        """Every checked domain with its worst status, worst first."""
-        return status_banners(STATE.run) + render.domains_table(STATE.run.domains, _linker(env))
+        """Every checked domain with its worst status, worst first, with a filter box."""
+        link = _linker(env)
+        return pages.status_banners(state.run, link=link) + render.domains_table(
+            state.run.domains, link, filter_box=True)
 
     @env.macro
     def drift_report() -> Markup:
-        """Every record set that drifted from the baseline."""
-        return status_banners(STATE.run) + nightly.drift_page(STATE.run, _linker(env))
+        """Every record set that drifted from the baseline (or that there is no baseline), and how
+        to accept a change."""
+        link = _linker(env)
+        return pages.status_banners(state.run, link=link) + nightly.drift_page(state.run, link)
 
     @env.macro
     def checks_banner() -> Markup:
-        """A one-line state of the live checks: live, offline, or could not run."""
-        run = STATE.run
-        s = run.summary()
-        banners = status_banners(run)
-        if banners:
-            return banners
-        return render.banner("info", f"Live checks ran at {run.generated_at} via {run.resolver}: "
-                                     f"{s['domains']} domain(s), {s['failed']} failed check(s), "
-                                     f"{s['drifted']} drifted record set(s), {s['unknown']} unknown.")
-
-
-def generated_pages() -> dict[str, str]:
-    """Markdown of the generated pages: ``domains/index.md`` and one page per domain.
-
-    Only names from the validated domains file go into this Markdown; DNS text never does.
-    """
-    pages = {
-        "domains/index.md": (
-            "---\ntitle: Domains\ntags: [domains, live checks]\nhide: [toc]\n---\n\n"
-            "# Domains\n\nEvery domain the helpdesk looks after, worst first. "
-            "Open a domain for its checks, its records and the fix for each problem.\n\n"
-            "{{ domains_table() }}\n"
-        )
-    }
-    if STATE.config is None:
-        return pages
-    for spec in STATE.config.domains:
-        title = spec.name  # shown as given in domains.yml (CONTRACT.md)
-        alias = f" ({spec.ascii})" if title != spec.ascii else ""
-        pages[f"domains/{spec.ascii}/index.md"] = (
-            f"---\ntitle: \"{title}\"\ntags: [domain, {spec.scenario}]\nhide: [toc]\n---\n\n"
-            f"# {title}{alias}\n\n{{{{ domain_page(\"{spec.ascii}\") }}}}\n"
-        )
-    return pages
+        """A one-line state of the live checks: coloured by the worst domain, linking the failing ones."""
+        return pages.home_banner(state.run, _linker(env))
 
 
 def on_post_build(env):
     """Write drift.json at the site root; with MAILFLOW_FAIL_ON_DRIFT=1, fail after the whole site."""
-    run = STATE.run
+    state = state_of(env)
+    run = state.run if state is not None else None
     if run is None:
         return
     site_dir = Path(env.conf["site_dir"])
     target = site_dir / "drift.json"
     data = run.to_dict()
-    if STATE.settings is not None:
-        data["baseline"]["path"] = os.path.relpath(STATE.settings.baseline_file,
+    if state.settings is not None:
+        data["baseline"]["path"] = os.path.relpath(state.settings.baseline_file,
                                                    Path(env.conf["config_file_path"]).parent)
     baseline_mod.write_atomic(str(target), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     feed.write(run, site_dir, env.conf.get("site_url"))  # drift.xml, the Atom feed of drift
-    if STATE.settings is not None and STATE.settings.fail_on_drift:
+    if state.settings is not None and state.settings.fail_on_drift:
         problems = run.problems()
         if problems:
             raise PluginError(nightly.failure_message(problems))

@@ -13,6 +13,7 @@ installed by ``make test``). A missing browser is a failure, never a skip.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -22,12 +23,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 import pytest
 
 from macros.render import ROW_PROBLEMS
-from tests.support.sites import ROOT, build, make_project
-from tests.test_site import DOMAINS as SITE_DOMAINS
+from tests.support.sites import ROOT, build, build_in_process, cli, make_project
+from tests.support.sites import DOMAINS as SITE_DOMAINS
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -54,6 +56,9 @@ LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "unknown": "UNKNOWN", 
 SEVERITY = {"FAIL": 0, "UNKNOWN": 1, "WARN": 2, "PASS": 3, "INFO": 4}  # worst first, as the site sorts
 #: info (no tenant export, nothing to test) is no problem and never a domain's overall status here
 PROBLEMS = ("warn", "fail", "unknown")
+ALL_LABELS = LABELS
+WIDTHS = (1280, 390)
+SCHEMES = ("light", "dark")
 
 #: A closed shadow root hides Mermaid's SVG from the test; open it (the page behaves the same).
 OPEN_SHADOW_ROOTS = """
@@ -90,11 +95,36 @@ el => {
 # ---- fixtures -----------------------------------------------------------------------------------
 
 
+#: Values the browser site's baseline holds instead of what the zones say, so that two record sets
+#: of FAILING drift (one of them a long TXT record, as a DKIM key or an SPF record is).
+OLD_MX = "mx09.oldfilter.example."
+OLD_SPF_TAIL = "include:_spf.a-rather-long-name-of-the-previous-provider.example ip4:203.0.113.0/24 ~all"
+
+
 @pytest.fixture(scope="module")
 def site(bind_server, tmp_path_factory) -> Path:
-    project = make_project(tmp_path_factory.mktemp("browser"), DOMAINS)
+    # The baseline of the domains that answer (one that SERVFAILs cannot be accepted), then all of them.
+    project = make_project(tmp_path_factory.mktemp("browser"), [d for d in DOMAINS if d["name"] != "partial.example"])
+    written = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert written.returncode == 0, written.stderr
+    make_project(project, DOMAINS)
+    baseline = (project / "baseline.yml").read_text(encoding="utf-8")
+    assert baseline.count("10 mx01.hornetsecurity.com.") >= 1
+    lines = baseline.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"  {FAILING}:"))
+    for i in range(start, len(lines)):
+        if "mx01.hornetsecurity.com." in lines[i]:
+            lines[i] = lines[i].replace("mx01.hornetsecurity.com.", OLD_MX)
+            break
+    for i in range(start, len(lines)):
+        if "include:spf.hornetsecurity.com -all" in lines[i]:
+            lines[i] = lines[i].replace("-all", OLD_SPF_TAIL)
+            break
+    (project / "baseline.yml").write_text("".join(lines), encoding="utf-8")
     result = build(project, MAILFLOW_NAMESERVERS=bind_server.address)
     assert result.returncode == 0, result.output
+    drifted = [(d["domain"], r["type"]) for d in result.drift()["domains"] for r in d["records"] if r["status"] == "drifted"]
+    assert sorted(drifted) == [(FAILING, "MX"), (FAILING, "TXT")], drifted
     return result.site
 
 
@@ -103,11 +133,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def base_url(site) -> str:
-    """``http://127.0.0.1:PORT/`` serving the built site (the port is whatever is free)."""
+@contextlib.contextmanager
+def serve(directory: Path):
+    """``http://127.0.0.1:PORT/`` serving ``directory`` (the port is whatever is free)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(site)))
+                                             functools.partial(_QuietHandler, directory=str(directory)))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-http", daemon=True)
     thread.start()
@@ -117,6 +147,12 @@ def base_url(site) -> str:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def base_url(site) -> str:
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +259,28 @@ def report_of(site: Path, domain: str) -> dict:
 
 def worst(report: dict) -> str:
     """A domain's overall status from its drift.json entry: its worst check."""
-    return min((c["status"] for c in report["checks"]), key=lambda s: SEVERITY[LABELS[s]])
+    return min((c["status"] for c in report["checks"]), key=lambda s: SEVERITY[ALL_LABELS[s]])
+
+
+def problem_items(report: dict) -> list[tuple]:
+    """A domain's problems as its row lists them, worst first: ``("fix", check)`` for a check with
+    a Fix link, ``("group", reason, n)`` for n checks (two or more) that could not run for one
+    reason, said once without a Fix link."""
+    problems = sorted((c for c in report["checks"] if c["status"] not in ("pass", "info")),
+                      key=lambda c: SEVERITY[ALL_LABELS[c["status"]]])
+    reasons: dict[str, int] = {}
+    for c in problems:
+        if c["status"] == "unknown":
+            reasons[c["reason"]] = reasons.get(c["reason"], 0) + 1
+    items, done = [], set()
+    for c in problems:
+        if c["status"] == "unknown" and reasons[c["reason"]] > 1:
+            if c["reason"] not in done:
+                done.add(c["reason"])
+                items.append(("group", c["reason"], reasons[c["reason"]]))
+        else:
+            items.append(("fix", c))
+    return items
 
 
 def result_hrefs(page) -> list[str]:
@@ -232,6 +289,16 @@ def result_hrefs(page) -> list[str]:
 
 def contrast(locator) -> dict:
     return locator.evaluate(CONTRAST)
+
+
+def contrast_of(foreground: str, background: str) -> float:
+    """WCAG 2.x contrast ratio of two opaque ``rgb(r, g, b)`` colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(v) / 255 for v in re.findall(r"\d+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def dark_mode(page) -> None:
@@ -280,13 +347,13 @@ def test_domain_page_shows_each_verdict_as_text_and_colour(page, site):
         row = page.locator(f"#check-{check['id']}")
         badge = row.locator(".mf-badge")
         expect(badge).to_be_visible()
-        expect(badge).to_have_text(re.compile(rf"\b{LABELS[check['status']]}\b"))
+        expect(badge).to_have_text(re.compile(rf"\b{ALL_LABELS[check['status']]}\b"))
     styles = {status: page.locator(f".mf-checks .mf-badge.mf-{status}").first.evaluate(
         "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]") for status in ("pass", "fail")}
     assert styles["pass"] != styles["fail"], "pass and fail badges look alike"
     # The problems come first, each with a Fix link; a passing check links its runbook, not a "Fix".
     rows = page.locator(".mf-checks tbody tr")
-    statuses = [LABELS[s] for s in rows.evaluate_all("rows => rows.map(r => r.className.replace('mf-row-', ''))")]
+    statuses = [ALL_LABELS[s] for s in rows.evaluate_all("rows => rows.map(r => r.className.replace('mf-row-', ''))")]
     assert statuses == sorted(statuses, key=lambda label: SEVERITY[label]), statuses
     for check in report["checks"]:
         link = page.locator(f"#check-{check['id']} a[href]")
@@ -331,8 +398,9 @@ def test_badges_stay_readable_in_light_and_dark_mode(page, scheme):
     if scheme == "dark":  # the choice is remembered across pages
         expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate")
     for selector in (".mf-checks .mf-badge.mf-pass", ".mf-checks .mf-badge.mf-fail",
-                     ".mf-checks .mf-badge.mf-info", ".mf-rbadge", ".mf-fix",
-                     ".mf-doc", ".mf-meta"):
+                     ".mf-checks .mf-badge.mf-info", ".mf-rbadge", ".mf-fix", ".mf-doc", ".mf-meta",
+                     ".mf-route-legend .mf-badge.mf-info", ".mf-route-legend .mf-badge.mf-unknown",
+                     ".mf-route-legend .mf-badge.mf-warn"):
         element = page.locator(selector).first
         expect(element).to_be_visible()
         measured = contrast(element)
@@ -347,7 +415,7 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
     rows = page.locator(".mf-domains tbody tr")
     expect(rows).to_have_count(len(DOMAINS))
     statuses = rows.evaluate_all("rows => rows.map(r => r.dataset.status)")
-    assert statuses == sorted(statuses, key=lambda s: SEVERITY[LABELS[s]]), statuses
+    assert statuses == sorted(statuses, key=lambda s: SEVERITY[ALL_LABELS[s]]), statuses
     summary = page.locator(".mf-summary")
     expect(summary).to_contain_text(f"{len(DOMAINS)} domains")
     for status, label in LABELS.items():
@@ -357,10 +425,15 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
         expect(summary).to_contain_text(re.compile(rf"{n}\s+\W*\s*{label}"))
     for entry in data["domains"]:
         row = rows.filter(has=page.locator(f"a.mf-domain:text-is('{entry['domain']}')"))
-        expect(row.locator("td").first).to_have_text(re.compile(LABELS[worst(entry)]))
-        problems = [c for c in entry["checks"] if c["status"] in PROBLEMS]
-        expect(row.locator("a.mf-fix")).to_have_count(min(len(problems), ROW_PROBLEMS))
-        if not problems:
+        expect(row.locator("td").first).to_have_text(re.compile(ALL_LABELS[worst(entry)]))
+        shown = problem_items(entry)[:ROW_PROBLEMS]
+        expect(row.locator("a.mf-fix")).to_have_count(sum(1 for item in shown if item[0] == "fix"))
+        for _, reason, n in (item for item in shown if item[0] == "group"):
+            # checks that could not run for one reason: that reason once, no Fix link
+            line = row.locator("li.mf-notrun").filter(has_text=f"{n} checks could not run")
+            expect(line).to_have_count(1)
+            expect(line).not_to_contain_text("Fix")
+        if not shown:
             expect(row).to_contain_text("all checks pass")
     row = rows.filter(has=page.locator(f"a[href$='{FAILING}/']"))
     expect(row.locator(".mf-badge").first).to_have_text(re.compile(r"FAIL"))
@@ -376,10 +449,14 @@ def test_domain_index_puts_the_worst_first_with_the_fix_one_click_away(page, sit
 def test_verdicts_and_fix_links_fit_the_screen(page, width):
     """No sideways scrolling to reach a Fix link; check ids and domain names stay whole words."""
     page.set_viewport_size({"width": width, "height": 900})
-    for path in ("domains/", f"domains/{FAILING}/"):
+    for path in ("domains/", f"domains/{FAILING}/", "drift/"):
         goto(page, path)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} at {width}px scrolls sideways by {overflow}px"
+        # Tables of records, lookups and drift fit too: nothing to scroll sideways inside them either.
+        for block in page.locator(".mf-records-block, .mf-lookups-block, .mf-drift-block, .mf-checks-block").all():
+            inner = block.evaluate("el => el.scrollWidth - el.clientWidth")
+            assert inner <= 1, f"{path} at {width}px: a table scrolls sideways by {inner}px"
         for link in page.locator(".mf a.mf-fix").all():
             box = link.bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{path}: Fix link off screen: {box}"
@@ -482,3 +559,281 @@ def test_keyboard_only_search_then_fix_link(page, site):
     path, _, anchor = first_problem["fix"].partition("#")
     page.wait_for_url(lambda url: path_of(url) == "/" + path and urlsplit(url).fragment == anchor)
     expect(page.locator(f"[id='{anchor}']")).to_be_in_viewport()
+
+
+# ---- reading it under pressure: desktop and phone, light and dark ---------------------------------
+
+
+@contextlib.contextmanager
+def opened(browser, base_url: str, width: int, scheme: str, shadow: bool = False):
+    """A page of a fresh profile at ``width`` px in the ``scheme`` colour scheme (Material follows
+    the system's), recording dialogs and errors; it must reach no other host."""
+    ctx = browser.new_context(base_url=base_url, viewport={"width": width, "height": 900},
+                              color_scheme=scheme, reduced_motion="reduce")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    record = Watch(base_url)
+    ctx.on("request", lambda request: record.requests.append(request.url))
+    tab = ctx.new_page()
+    if shadow:
+        tab.add_init_script(OPEN_SHADOW_ROOTS)
+    tab.dialogs = []
+    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    tab.on("pageerror", lambda exc: record.errors.append(f"page error: {exc}"))
+    tab.on("console", lambda msg: msg.type == "error" and record.errors.append(f"console: {msg.text}"))
+    try:
+        yield tab
+        assert not tab.dialogs, f"a dialog opened: {tab.dialogs}"
+        assert not record.foreign(), f"requests to other hosts: {record.foreign()}"
+        assert not record.errors, "\n".join(record.errors)
+    finally:
+        ctx.close()
+
+
+VIEWS = [(w, s) for w in WIDTHS for s in SCHEMES]
+VIEW_IDS = [f"{w}px-{s}" for w, s in VIEWS]
+
+
+def expect_scheme(page, scheme: str) -> None:
+    expect(page.locator("body")).to_have_attribute("data-md-color-scheme", "slate" if scheme == "dark" else "default")
+
+
+def no_sideways_scroll(page) -> None:
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
+
+
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_scenario_page_puts_the_runbook_first_and_the_live_list_collapsed_after_it(browser, base_url, site, width, scheme):
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, "scenarios/third-party-filter/")
+        expect_scheme(page, scheme)
+        live = page.locator("details.mf-live")
+        expect(live).to_have_count(1)
+        expect(live).not_to_have_attribute("open", re.compile(".*"))
+        expect(live.locator("table.mf-domains")).to_be_hidden()
+        # The runbook (the "on the phone" steps, the diagram, every record's section) comes before it.
+        live_top = live.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
+        for heading in page.locator("article h2").all()[:-1]:
+            assert heading.evaluate("el => el.getBoundingClientRect().top + window.scrollY") < live_top, heading.inner_text()
+        runbook_top = page.locator("article h2").first.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
+        assert runbook_top < 900 * 1.5, f"the runbook starts {runbook_top}px down"
+        summary = live.locator("summary")
+        third = [d for d in json.loads((site / "drift.json").read_text(encoding="utf-8"))["domains"]
+                 if d["scenario"] == "third-party-filter"]
+        expect(summary).to_contain_text(f"{len(third)} domains")
+        summary.click()
+        expect(live.locator("table.mf-domains tbody tr")).to_have_count(len(third))
+        expect(live.locator(f"a.mf-domain:text-is('{FAILING}')")).to_be_visible()
+        no_sideways_scroll(page)
+        screenshot(page, f"scenario-live-{width}-{scheme}", full_page=False)
+
+
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_domains_index_filter_finds_a_domain_in_two_keystrokes(browser, base_url, width, scheme):
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, "domains/")
+        box = page.locator("#mf-filter")
+        expect(box).to_be_focused()  # ready to type as the page opens
+        rows = page.locator(".mf-domains tbody tr")
+        expect(rows).to_have_count(len(DOMAINS))
+        page.keyboard.type("by")  # two keystrokes
+        visible = page.locator(".mf-domains tbody tr:visible")
+        expect(visible).to_have_count(1)
+        expect(visible.locator("a.mf-domain")).to_have_text(FAILING)
+        expect(page.locator("#mf-filter-count")).to_have_text(f"1 of {len(DOMAINS)} shown")
+        screenshot(page, f"domains-filter-{width}-{scheme}")
+        page.keyboard.press("Enter")  # opens the one left
+        page.wait_for_url(lambda url: path_of(url) == f"/domains/{FAILING}/")
+        expect(page.locator("h1")).to_contain_text(FAILING)
+        # An IDN is found by what people type, its own letters, as well as by its A-label.
+        goto(page, "domains/")
+        page.locator("#mf-filter").press_sequentially("büc")
+        expect(page.locator(".mf-domains tbody tr:visible a.mf-domain")).to_have_text(["bücher.example"])
+        page.locator("#mf-filter").fill("")
+        page.locator("#mf-filter").press_sequentially("xn--b")
+        expect(page.locator(".mf-domains tbody tr:visible a.mf-domain")).to_have_text(["bücher.example"])
+
+
+def test_search_puts_a_domain_page_before_the_runbooks_that_mention_it(page):
+    """``contoso`` is in many runbooks' examples; the domain page is boosted above all of them."""
+    goto(page, "")
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()
+    box.press_sequentially("contoso", delay=15)
+    wait_for_results(page, "contoso")
+    hrefs = result_hrefs(page)
+    assert len(hrefs) > 1, hrefs  # the runbooks are found too
+    assert path_of(hrefs[0]) == "/domains/contoso.example/", hrefs
+
+
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_each_domain_page_draws_its_mail_route(browser, base_url, site, width, scheme):
+    with opened(browser, base_url, width, scheme, shadow=True) as page:
+        goto(page, f"domains/{FAILING}/", until="networkidle")
+        expect_scheme(page, scheme)
+        svg = page.locator(".mf-route-block .mermaid svg")
+        expect(svg).to_be_visible()
+        expect(svg).not_to_contain_text("Syntax error")
+        mx = next(r for r in report_of(site, FAILING)["records"] if r["type"] == "MX")
+        nodes = svg.locator("g.node")
+        assert nodes.count() == len(mx["observed"]) + 3, nodes.count()  # internet, MX hosts, Exchange Online, recipients
+        fills = {}
+        for value in mx["observed"]:
+            host = value.split()[1].rstrip(".")
+            node = nodes.filter(has_text=host).filter(has_text=re.compile(r"MX \d"))
+            expect(node).to_have_count(1)
+            fills[host] = node.locator("rect, path, polygon").first.evaluate("el => getComputedStyle(el).fill")
+        bypass = next(h for h in fills if h.endswith(".mail.protection.outlook.com"))
+        filtered = next(h for h in fills if h.endswith(".hornetsecurity.com"))
+        assert fills[bypass] == "rgb(253, 228, 230)", fills  # FAIL: the host that bypasses the filter
+        assert fills[filtered] == "rgb(227, 246, 232)", fills  # PASS: the filter's own host
+        expect(nodes.filter(has_text="bypasses the filter: FAIL")).to_have_count(1)
+        for i in range(nodes.count()):  # every label readable on its node, in either scheme
+            node = nodes.nth(i)
+            fill = node.locator("rect, path, polygon").first.evaluate("el => getComputedStyle(el).fill")
+            colour = node.locator(".nodeLabel").first.evaluate("el => getComputedStyle(el).color")
+            ratio = contrast_of(colour, fill)
+            assert ratio >= 4.5, f"{scheme}: {node.inner_text()!r} label {colour} on {fill}: {ratio:.2f}"
+        expect(svg).to_contain_text("Exchange Online")
+        route = page.locator(".mf-route-block")
+        screenshot(route, f"route-{FAILING}-{width}-{scheme}")
+        no_sideways_scroll(page)
+        # A hostile MX host name is drawn as its text: no markup, no script, no broken diagram.
+        goto(page, "domains/hostile.example/", until="networkidle")
+        svg = page.locator(".mf-route-block .mermaid svg")
+        expect(svg).to_be_visible()
+        expect(svg).to_contain_text("<script>alert")
+        expect(svg).not_to_contain_text("Syntax error")
+        assert svg.locator("script, img, [onerror]").count() == 0
+        screenshot(page.locator(".mf-route-block"), f"route-hostile-{width}-{scheme}")
+
+
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_drift_page_fits_and_says_how_to_accept_a_change(browser, base_url, width, scheme):
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, "drift/")
+        expect_scheme(page, scheme)
+        no_sideways_scroll(page)
+        rows = page.locator(".mf-drift tbody tr")
+        expect(rows).to_have_count(2)
+        block = page.locator(".mf-drift-block")
+        assert block.evaluate("el => el.scrollWidth - el.clientWidth") <= 1
+        old = page.locator(".mf-drift .mf-added code, .mf-drift .mf-removed code").filter(has_text="previous-provider")
+        expect(old).to_have_count(1)
+        # A long value gets most of the width: lines of many characters, not a column six wide.
+        box = old.bounding_box()
+        content = page.locator("article").bounding_box()
+        assert box["width"] >= 0.5 * content["width"], (box, content)
+        expect(page.locator(".mf-drift .mf-removed").filter(has_text=OLD_MX.rstrip("."))).to_have_count(1)
+        expect(page.locator(".mf-accept")).to_contain_text("python -m macros baseline")
+        expect(page.locator(".mf-accept")).to_contain_text("git diff baseline.yml")
+        screenshot(page, f"drift-{width}-{scheme}", full_page=True)
+
+
+def test_drift_banner_links_the_drift_page(page):
+    goto(page, f"domains/{FAILING}/")
+    banner = page.locator(".mf-banner-drift")
+    expect(banner).to_be_visible()
+    text = banner.inner_text()
+    assert ".." not in text.replace("...", ""), text
+    assert f"MX {FAILING}," in text or f"MX {FAILING}." in text, text  # names without their trailing dot
+    link = banner.locator("a", has_text="See the Drift page")
+    expect(link).to_have_count(1)
+    link.click()
+    page.wait_for_url(lambda url: path_of(url) == "/drift/")
+    expect(page.locator(".mf-drift")).to_be_visible()
+
+
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_home_banner_takes_the_worst_colour_and_links_the_failing_domains(browser, base_url, site, width, scheme):
+    data = json.loads((site / "drift.json").read_text(encoding="utf-8"))
+    failing = sorted(d["domain"] for d in data["domains"] if worst(d) == "fail")
+    assert failing
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, "")
+        banner = page.locator(".mf-banner").first
+        expect(banner).to_have_class(re.compile(r"\bmf-banner-fail\b"))
+        colour = banner.evaluate("el => getComputedStyle(el).borderLeftColor")
+        assert colour == "rgb(211, 47, 47)", colour
+        assert contrast(banner)["ratio"] >= 4.5, contrast(banner)
+        line = banner.locator(".mf-banner-list", has_text="Failing:")
+        expect(line.locator("a.mf-domain")).to_have_count(len(failing))
+        assert sorted(line.locator("a.mf-domain").all_inner_texts()) == failing
+        screenshot(page, f"home-{width}-{scheme}")
+        line.locator("a.mf-domain", has_text=FAILING).click()
+        page.wait_for_url(lambda url: path_of(url) == f"/domains/{FAILING}/")
+
+
+# ---- checks that could not run: one message -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def offline_url(tmp_path_factory):
+    """The site built offline with no baseline: no check of any domain could run."""
+    project = make_project(tmp_path_factory.mktemp("offline"), DOMAINS[:3])
+    result = build(project, MAILFLOW_OFFLINE="1")
+    assert result.returncode == 0, result.output
+    with serve(result.site) as url:
+        yield url
+
+
+@pytest.mark.parametrize("width, scheme", [(1280, "light"), (390, "dark")], ids=["1280px-light", "390px-dark"])
+def test_checks_that_could_not_run_are_one_message_not_ten_fix_links(browser, offline_url, width, scheme):
+    with opened(browser, offline_url, width, scheme) as page:
+        goto(page, f"domains/{DOMAINS[0]['name']}/")
+        expect(page.locator(".mf-banner-offline")).to_have_count(1)
+        message = page.locator(".mf-checks-block .mf-notrun")
+        expect(message).to_have_count(1)
+        checks = json.loads(urlopen(offline_url + "drift.json").read())["domains"][0]["checks"]
+        assert len(checks) >= 10 and {c["status"] for c in checks} == {"unknown"}
+        expect(message).to_contain_text(f"None of the {len(checks)} checks could run.")
+        expect(page.locator(".mf-checks-block a.mf-fix")).to_have_count(0)
+        expect(page.locator(".mf-checks tbody tr")).to_have_count(0)
+        expect(page.locator("#check-mx-route")).to_have_count(1)  # the anchors other pages link to stay
+        screenshot(page, f"not-run-{width}-{scheme}")
+        goto(page, "domains/")
+        expect(page.locator(".mf-domains a.mf-fix")).to_have_count(0)
+        expect(page.locator(".mf-domains li.mf-notrun")).to_have_count(3)
+
+
+# ---- hostile names (issue 15): nothing runs ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory):
+    """A site built from a Config made directly with names validation would refuse (HTML, Jinja,
+    YAML and Markdown in them), so the pages are tested without that safety net."""
+    from tests.support.sites import hostile_config
+
+    tmp = tmp_path_factory.mktemp("hostile-names")
+    project = make_project(tmp / "project")
+    result = build_in_process(project, tmp / "site", config=hostile_config(), MAILFLOW_OFFLINE="1")
+    with serve(result.site) as url:
+        yield url
+
+
+@pytest.mark.parametrize("width, scheme", [(1280, "light"), (390, "dark")], ids=["1280px-light", "390px-dark"])
+def test_hostile_domain_names_open_no_dialog_anywhere(browser, hostile_url, width, scheme):
+    from macros.render import domain_path
+    from tests.support.sites import HOSTILE_NAMES, hostile_config
+
+    with opened(browser, hostile_url, width, scheme, shadow=True) as page:
+        paths = ["", "domains/", "tags/", "drift/", "scenarios/third-party-filter/"]
+        paths += [domain_path(spec) for spec in hostile_config().domains]
+        for path in paths:
+            goto(page, path, until="networkidle")
+            expect(page.locator("body")).to_be_visible()
+        goto(page, domain_path(hostile_config().domains[0]))
+        expect(page.locator("h1")).to_have_text(re.compile(re.escape(HOSTILE_NAMES[0])))
+        # Search shows titles and headings with innerHTML: type what the names carry.
+        goto(page, "")
+        if width < 960:
+            page.locator("label[for='__search']").first.click()
+        box = page.locator("input[data-md-component=search-query]")
+        for query in ("img", "script", "alert"):
+            box.fill("")
+            box.press_sequentially(query, delay=10)
+            page.wait_for_timeout(400)
+        screenshot(page, f"hostile-names-search-{width}-{scheme}")
+        assert page.evaluate("() => document.querySelectorAll('.md-search-result img, .md-search-result script').length") == 0
+        # tested by opened(): no dialog was raised on any page

@@ -12,17 +12,9 @@ import time
 import pytest
 
 from macros.tenant import TENANT_CHECK_IDS
-from tests.support.sites import HOSTILE_MARKERS, build, cli, make_project
+from tests.support.sites import (DOMAINS, HOSTILE_MARKERS, HOSTILE_NAMES, build, cli, hostile_config,
+                                 make_project)
 
-DOMAINS = [
-    {"name": "contoso.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "contoso"},
-    {"name": "bypass.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "bypass"},
-    {"name": "hybrid-missing.example", "scenario": "hybrid-third-party", "filter": "hornetsecurity",
-     "tenant": "hybridmissing", "onprem_ips": ["198.51.100.25"]},
-    {"name": "bücher.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "buecher"},
-    {"name": "hostile.example", "scenario": "third-party-filter", "filter_mx": ["*.hostile.example"]},
-    {"name": "exo.example", "scenario": "exchange-online"},
-]
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +199,57 @@ def test_bad_nameserver_setting_is_named(tmp_path):
     result = build(project, MAILFLOW_NAMESERVERS="dns.example:53")
     assert result.returncode != 0 and "Traceback" not in result.output
     assert "MAILFLOW_NAMESERVERS" in result.output
+
+
+# ---- per-build state and hostile names -----------------------------------------------------------
+
+
+def test_each_build_in_one_process_starts_with_fresh_state(tmp_path):
+    """Two builds in one process (as `mkdocs serve` rebuilds) with different domains files: the
+    second shows only its own domains, nothing left over from the first."""
+    import yaml
+
+    from tests.support.sites import build_in_process
+
+    project = make_project(tmp_path, [{"name": "first.example", "scenario": "exchange-online"}])
+    (project / "second.yml").write_text(yaml.safe_dump({"domains": [
+        {"name": "second.example", "scenario": "third-party-filter", "filter": "hornetsecurity"}]}), encoding="utf-8")
+    first = build_in_process(project, tmp_path / "site1", MAILFLOW_OFFLINE="1")
+    second = build_in_process(project, tmp_path / "site2", MAILFLOW_OFFLINE="1", MAILFLOW_DOMAINS="second.yml")
+    assert [d["domain"] for d in first.drift()["domains"]] == ["first.example"]
+    assert [d["domain"] for d in second.drift()["domains"]] == ["second.example"]
+    assert (first.site / "domains" / "first.example" / "index.html").is_file()
+    assert (second.site / "domains" / "second.example" / "index.html").is_file()
+    assert not (second.site / "domains" / "first.example").exists()
+    for page in ("domains/", "scenarios/exchange-online/", "index.html", "tags/"):
+        assert "first.example" not in second.page(page), page
+    assert "second.example" in second.page("scenarios/third-party-filter/")
+
+
+def test_hostile_domain_names_are_inert_in_titles_headers_tags_and_search(tmp_path):
+    from macros.render import domain_path, plain_name
+    from tests.support.sites import build_in_process
+
+    project = make_project(tmp_path / "project")
+    config = hostile_config()
+    result = build_in_process(project, tmp_path / "site", config=config, MAILFLOW_OFFLINE="1")
+    for path in result.html_files():
+        html = path.read_text(encoding="utf-8")
+        for marker in HOSTILE_MARKERS:
+            assert not marker.search(html), f"{path}: {marker.pattern}"
+        assert "<script>alert" not in html and "49.example" not in html, path
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        assert not re.search(r"[<>{}\"']|&lt;|&amp;lt", title), f"{path}: title {title!r}"
+    assert not (tmp_path / "index.example").exists() and not (tmp_path / "site" / ".." / "index.example").exists()
+    for spec in config.domains:
+        page = result.page(domain_path(spec))
+        assert "/" not in domain_path(spec)[len("domains/"):-1]
+        heading = re.search(r'<h1 id="domain">(.*?)</h1>', page).group(1)
+        assert str(__import__("markupsafe").escape(spec.name.replace("\n", "\\010"))) in heading
+        assert f"<title>{plain_name(spec.name)} - " in page
+    index = (result.site / "search" / "search_index.json").read_text(encoding="utf-8")
+    for raw in ("<img", "<script", "<a href"):  # text of the names is fine, markup from them is not
+        assert raw not in index, raw
+    tags = result.page("tags/")
+    assert "<script>alert" not in tags and "<img src=x" not in tags
+    assert tags.count("domain") >= len(HOSTILE_NAMES)  # the pages are listed, by their plain titles
