@@ -21,6 +21,7 @@ from feedgen.feed import FeedGenerator
 
 from .model import DRIFTED
 from .records import visible
+from .render import domain_path
 
 FEED_NAME = "drift.xml"
 #: The namespace the entry ids are derived in (uuid5): fixed, so ids never change.
@@ -69,7 +70,7 @@ def atom(run, site_url: str = "", title: str = "Mail-flow drift") -> bytes:
         fe.title(visible(f"{d.spec.name}: {r.type} {r.name.rstrip('.')} changed"))
         fe.updated(seen)
         fe.published(seen)
-        fe.link(href=f"{base}domains/{d.spec.ascii}/", rel="alternate")
+        fe.link(href=base + domain_path(d.spec), rel="alternate")
         lines = [f"Domain: {d.spec.name}", f"Record set: {r.type} {r.name}",
                  f"Accepted: {', '.join(r.baseline or ()) or '(none)'}",
                  f"Now: {', '.join(r.observed or ()) or '(none)'}",
