@@ -194,17 +194,34 @@ def _not_run_row(reason: str, group) -> Markup:
     ).format(badge=badge(UNKNOWN), n=len(group), reason=text(reason), ids=ids)
 
 
+def _check_row(c, link: Link) -> Markup:
+    return Markup(
+        '<tr class="mf-row-{s}" id="check-{id}"><td class="mf-fit">{badge}</td><td class="mf-fit">{cid}</td>'
+        '<td>{reason}</td><td class="mf-fit">{fix}</td><td data-label="Expected">{expected}</td>'
+        '<td data-label="Observed">{observed}</td></tr>'
+    ).format(s=c.status, id=c.id, badge=badge(c.status), cid=check_id(c.id), reason=text(c.reason),
+             fix=fix_link(c, link), expected=text(c.expected), observed=text(c.observed))
+
+
+_CHECKS_HEAD = ('<th class="mf-fit">Status</th><th class="mf-fit">Check</th><th>Why</th>'
+                '<th class="mf-fit">Runbook</th><th>Expected</th><th>Observed</th>')
+
+
 def checks_table(checks, link: Link, run_reason: str | None = None) -> Markup:
     """Every check, worst first, each with its fix. Checks that could not run for one shared
-    reason are one row; when none of them ran (``run_reason``: the run was offline or the resolver
-    unhealthy, which a banner above already says), one line instead of a table."""
+    reason are one row; when none of the checks that judge anything ran (``run_reason``: the run
+    was offline or the resolver unhealthy, which a banner above already says), one line instead
+    of a table, followed only by the checks that are ``info`` (nothing to judge)."""
     groups = not_run_groups(checks)
-    if len(groups) == 1 and sum(len(g) for g in groups.values()) == len(checks):
+    judged = [c for c in checks if c.status != INFO]
+    if judged and len(groups) == 1 and sum(len(g) for g in groups.values()) == len(judged):
         reason, group = next(iter(groups.items()))
         ids = Markup(" ").join(check_id(c.id, anchor=True) for c in group)
-        return block(Markup('<p class="mf-banner mf-banner-unknown mf-notrun" role="status"><strong>None of the {n} '
+        line = block(Markup('<p class="mf-banner mf-banner-unknown mf-notrun" role="status"><strong>None of the {n} '
                             'checks could run.</strong> {reason} <span class="mf-ids">Not checked: {ids}</span></p>').format(
             n=len(group), reason=text(reason), ids=ids), "mf-checks-block")
+        rest = [c for c in checks if c.status == INFO]
+        return line + (table("checks", _CHECKS_HEAD, [_check_row(c, link) for c in rest]) if rest else Markup(""))
     rows, done = [], set()
     for c in worst_first(checks):
         if c.status == UNKNOWN and c.reason in groups:
@@ -212,14 +229,8 @@ def checks_table(checks, link: Link, run_reason: str | None = None) -> Markup:
                 done.add(c.reason)
                 rows.append(_not_run_row(c.reason, groups[c.reason]))
             continue
-        rows.append(Markup(
-            '<tr class="mf-row-{s}" id="check-{id}"><td class="mf-fit">{badge}</td><td class="mf-fit">{cid}</td>'
-            '<td>{reason}</td><td class="mf-fit">{fix}</td><td data-label="Expected">{expected}</td>'
-            '<td data-label="Observed">{observed}</td></tr>'
-        ).format(s=c.status, id=c.id, badge=badge(c.status), cid=check_id(c.id), reason=text(c.reason),
-                 fix=fix_link(c, link), expected=text(c.expected), observed=text(c.observed)))
-    return table("checks", '<th class="mf-fit">Status</th><th class="mf-fit">Check</th><th>Why</th>'
-                 '<th class="mf-fit">Runbook</th><th>Expected</th><th>Observed</th>', rows)
+        rows.append(_check_row(c, link))
+    return table("checks", _CHECKS_HEAD, rows)
 
 
 def records_table(records) -> Markup:
