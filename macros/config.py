@@ -34,7 +34,6 @@ DOMAIN_KEYS = {
 }
 OUTBOUND = ("direct", "filter")
 DKIM_SELECTORS = ("selector1", "selector2")
-IP_FIELDS = ("onprem_ips", "filter_ips", "senders")
 
 #: resolver settings: (default, smallest, largest, zero allowed). Finite and bounded, so no
 #: setting can hang a build (``.inf``) or sleep for a day (``1e12``).

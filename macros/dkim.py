@@ -195,7 +195,6 @@ MISSING = "missing"      # no record at the selector name
 NO_KEY = "no-key"        # the right target, but no usable key there (yet)
 ELSEWHERE = "elsewhere"  # a CNAME (or a record) that is not this domain's Microsoft 365 key
 UNKNOWN = "unknown"      # the lookup got no definite answer
-SELECTOR_STATUSES = (OK, MISSING, NO_KEY, ELSEWHERE, UNKNOWN)
 
 _DEFINITE = ("found", "nxdomain", "nodata")
 

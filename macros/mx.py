@@ -25,7 +25,6 @@ FILTER = "filter"
 OTHER = "other"
 NULL = "null"
 INVALID = "invalid"
-KINDS = (EXCHANGE_ONLINE, FILTER, OTHER, NULL, INVALID)
 
 
 @dataclass(frozen=True)

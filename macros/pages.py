@@ -104,7 +104,7 @@ def domain_page_markdown(run, report, link, md_link) -> str:
         render.mail_route(report),
         "## Checks",
         render.tenant_export_line(report.tenant_export),
-        render.checks_table(report.checks, link, run_reason=_run_reason(run)),
+        render.checks_table(report.checks, link),
         "## Record sets and drift",
         "Compared with the last accepted baseline; a difference is looked up twice before it counts.",
         render.records_table(report.records),
@@ -114,15 +114,6 @@ def domain_page_markdown(run, report, link, md_link) -> str:
         render.lookups_table(report.lookups),
     ]
     return "\n".join(str(p) for p in parts)
-
-
-def _run_reason(run) -> str | None:
-    """Why no check of this run could run at all (offline, unhealthy), or None."""
-    if run.offline:
-        return "offline"
-    if not run.healthy:
-        return "unhealthy"
-    return None
 
 
 def home_banner(run, link) -> Markup:

@@ -22,7 +22,6 @@ import dns.rdatatype
 IDNA = dns.name.IDNA_2008_Practical
 
 #: The record types the product stores and compares.
-TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "PTR", "NS")
 
 
 class InvalidName(ValueError):
@@ -101,16 +100,6 @@ def rdata_value(rdata) -> str:
     if rdtype in ("A", "AAAA"):
         return str(ipaddress.ip_address(rdata.address))
     return rdata.to_text()
-
-
-def sort_values(values) -> tuple[str, ...]:
-    return tuple(sorted(set(values)))
-
-
-def parse_mx(value: str) -> tuple[int, str]:
-    """``"10 mx.example."`` -> ``(10, "mx.example.")``."""
-    pref, _, host = value.partition(" ")
-    return int(pref), host
 
 
 def visible(text) -> str:

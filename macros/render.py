@@ -207,11 +207,11 @@ _CHECKS_HEAD = ('<th class="mf-fit">Status</th><th class="mf-fit">Check</th><th>
                 '<th class="mf-fit">Runbook</th><th>Expected</th><th>Observed</th>')
 
 
-def checks_table(checks, link: Link, run_reason: str | None = None) -> Markup:
+def checks_table(checks, link: Link) -> Markup:
     """Every check, worst first, each with its fix. Checks that could not run for one shared
-    reason are one row; when none of the checks that judge anything ran (``run_reason``: the run
-    was offline or the resolver unhealthy, which a banner above already says), one line instead
-    of a table, followed only by the checks that are ``info`` (nothing to judge)."""
+    reason are one row; when none of the checks that judge anything ran (the run was offline or
+    the resolver unhealthy, which a banner above already says), one line instead of a table,
+    followed only by the checks that are ``info`` (nothing to judge)."""
     groups = not_run_groups(checks)
     judged = [c for c in checks if c.status != INFO]
     if judged and len(groups) == 1 and sum(len(g) for g in groups.values()) == len(judged):
