@@ -83,7 +83,7 @@ def serve(server, records, hosts, alias) -> None:
     server.set("alias.gen.example", "CNAME", alias + ".")
 
 
-def reference(server, ip: str) -> str:
+def reference(server, ip: str, root: str = ROOT) -> str:
     """pyspf alone: its own DNS lookups through dnspython's module resolver."""
     pyspf = evaluation._load_pyspf()
     saved = dns.resolver.default_resolver
@@ -94,7 +94,7 @@ def reference(server, ip: str) -> str:
     resolver.cache = None
     dns.resolver.default_resolver = resolver
     try:
-        query = pyspf.query(i=ip, s=f"postmaster@{ROOT}", h=ROOT, strict=True, querytime=20)
+        query = pyspf.query(i=ip, s=f"postmaster@{root}", h=root, strict=True, querytime=20)
         return query.check()[0]
     finally:
         dns.resolver.default_resolver = saved
@@ -132,6 +132,20 @@ def compare(server, records, hosts, alias) -> None:
         assert verdicts["spf-lookups"] in (PASS, INFO)
     sender = want[SENDER]
     assert verdicts["spf-senders"] == (PASS if sender == "pass" else UNKNOWN if sender == "temperror" else FAIL)
+
+    # Two domains with the same record in one run share evaluated includes (Query.check1's
+    # reuse): each still gets exactly what pyspf alone gives it.
+    twin = "twin.gen.example"
+    server.set(twin, "TXT", txt(records[ROOT]))
+    both = config.from_data({"domains": [
+        {"name": ROOT, "scenario": "exchange-online", "senders": [SENDER]},
+        {"name": twin, "scenario": "exchange-online", "senders": [SENDER]}]})
+    shared = Resolver(server.nameservers, timeout=1, lifetime=2)
+    engine._resolve_base(both, shared)
+    _trees, outcomes = engine._resolve_spf(both, shared)
+    for root in (ROOT, twin):
+        got = {ev.ip: ev.result for ev in outcomes[root].all()}
+        assert got == {ip: reference(server, ip, root) for ip in got}, (root, records, hosts, alias)
 
 
 @pytest.mark.filterwarnings("ignore:please use dns.resolver.resolve:DeprecationWarning")

@@ -79,6 +79,11 @@ class _State:
     missing: list[Key] = field(default_factory=list)
     asked: list[Key] = field(default_factory=list)
     last_void: str = ""
+    #: included policies already evaluated for an address (see ``Query.check1``), shared by the
+    #: evaluations of one :func:`settle`
+    included: dict | None = None
+    #: records with macros met so far (a result that read one is never reused)
+    macros: int = 0
 
 
 _state_var: contextvars.ContextVar = contextvars.ContextVar("macros_spf_state", default=None)
@@ -122,11 +127,38 @@ def _make_query_class(module):
             name = str(domain).lower().rstrip(".")
             if name in self.stack and not self.loop_path:
                 self.loop_path = tuple(self.stack[self.stack.index(name):] + [name])
+            state: _State | None = _state_var.get()
+            has_macros = bool(spf) and "%" in spf
+            if has_macros and state is not None:
+                state.macros += 1
+            # An included policy (recursion > 0) evaluated for the same address gives the same
+            # result for every domain that includes it, when no record it reached has macros
+            # (they could read the sender or the domain): reuse it, adding the lookups and void
+            # lookups it cost to this evaluation's counts, so RFC 7208's limits break exactly
+            # where they would (counts only grow). Results that broke a limit or missed an answer
+            # are never kept. The differential test checks this against pyspf alone.
+            cache = (state.included if state is not None and recursion > 0 and spf and not has_macros
+                     else None)
+            key = (self.i, name, spf)
+            if cache is not None and key in cache:
+                result, lookups, voids = cache[key]
+                self.lookups += lookups
+                if self.lookups > module.MAX_LOOKUP:
+                    self.term = f"include:{name}"
+                    raise module.PermError("Too many DNS lookups")
+                self.void_lookups += voids
+                if self.void_lookups > module.MAX_VOID_LOOKUPS:
+                    raise module.PermError("Void lookup limit of %d exceeded" % module.MAX_VOID_LOOKUPS)
+                return result
+            before = (self.lookups, self.void_lookups, state.macros if state is not None else 0)
             self.stack.append(name)
             try:
-                return super().check1(spf, domain, recursion)
+                result = super().check1(spf, domain, recursion)
             finally:
                 self.stack.pop()
+            if cache is not None and state.macros == before[2] and not self.loop_path:
+                cache[key] = (result, self.lookups - before[0], self.void_lookups - before[1])
+            return result
 
         def cidrmatch(self, ipaddrs, n):
             # pyspf's own matching, with each network parsed once per process instead of once
@@ -216,7 +248,8 @@ def malformed(domain: str) -> str:
     return ""
 
 
-def evaluate(ip: str, sender: str, helo: str, answers: "Answers") -> Evaluation:
+def evaluate(ip: str, sender: str, helo: str, answers: "Answers", included: dict | None = None
+             ) -> Evaluation:
     """RFC 7208 section 4: check_host(ip, domain of ``sender``, sender), with ``helo`` used
     when the sender is empty (section 2.3: postmaster@<helo>) and for the %{h} macro, every DNS
     answer read from ``answers``.
@@ -230,7 +263,7 @@ def evaluate(ip: str, sender: str, helo: str, answers: "Answers") -> Evaluation:
         return Evaluation(address, sender or f"postmaster@{helo}", SpfResult.NONE,
                           f"{domain!r} is malformed ({why}): RFC 7208 section 4.3 gives none")
     _load_pyspf()
-    state = _State(answers)
+    state = _State(answers, included=included)
     token = _state_var.set(state)
     query = None
     try:
@@ -281,11 +314,12 @@ def settle(requests: Iterable[Request], answers: "Answers", resolve, rounds: int
     """
     pending = list(dict.fromkeys(requests))
     done: dict[Request, Evaluation] = {}
+    included: dict = {}  # included policies already evaluated, per address (Query.check1)
     for _ in range(max(1, rounds)):
         missing: list[Key] = []
         still = []
         for req in pending:
-            ev = evaluate(req.ip, req.sender, req.helo, answers)
+            ev = evaluate(req.ip, req.sender, req.helo, answers, included)
             if ev.complete:
                 done[req] = ev
             else:
