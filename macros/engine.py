@@ -208,19 +208,16 @@ class BaselineResolver:
         return {self.key(*k): self.lookup(*k) for k in keys}
 
     @property
-    def answers(self) -> "_OfflineAnswers":
+    def answers(self) -> "BaselineResolver":
         """Offline answers never miss: what the baseline does not hold is an error (unknown)."""
-        return _OfflineAnswers(self)
+        return self
+
+    get = lookup  # the Answers protocol
 
     @property
     def stored(self):
         """Only what the baseline holds (None for the rest): what a page lists."""
         return CacheView(self.baseline.lookups, self.key)
-
-
-class _OfflineAnswers:
-    def __init__(self, resolver: BaselineResolver):
-        self.get = resolver.lookup
 
 
 def run(
@@ -339,7 +336,7 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
     Returns ({ascii: tree}, {ascii: spf outcome}).
     """
     answers = resolver.answers
-    lookup_many = getattr(resolver, "lookup_many", None) if isinstance(resolver, Resolver) else None
+    lookup_many = resolver.lookup_many if isinstance(resolver, Resolver) else None  # offline: none
     trees = {}
     for _ in range(MAX_SPF_WAVES):
         trees = {spec.ascii: spf.analyze(spec.fqdn, answers) for spec in config.domains}

@@ -56,7 +56,6 @@ class Evaluation:
     broke: str = ""
     loop: tuple[str, ...] = ()
     missing: tuple[Key, ...] = ()
-    asked: tuple[Key, ...] = field(default=(), compare=False)
 
     @property
     def complete(self) -> bool:
@@ -77,7 +76,6 @@ class _Missing(Exception):
 class _State:
     answers: "Answers"
     missing: list[Key] = field(default_factory=list)
-    asked: list[Key] = field(default_factory=list)
     last_void: str = ""
     #: included policies already evaluated for an address (see ``Query.check1``), shared by the
     #: evaluations of one :func:`settle`
@@ -210,7 +208,6 @@ def _dns_lookup(name, qtype, strict=True, timeout=None):
         if key not in state.missing:
             state.missing.append(key)
         raise _Missing(key)
-    state.asked.append(key)
     if found.status in (NXDOMAIN, NODATA) or found.cname_loop:
         state.last_void = f"{qtype} {str(name).rstrip('.')}"
         return []
@@ -292,7 +289,7 @@ def evaluate(ip: str, sender: str, helo: str, answers: "Answers", included: dict
         ip=address, sender=sender or f"postmaster@{helo}", result=result, explanation=explanation,
         dns_terms=min(lookups, MAX_DNS_TERMS + 1), void_lookups=min(voids, MAX_VOID_LOOKUPS + 1),
         broke=broke, loop=getattr(query, "loop_path", ()) or (),
-        missing=tuple(state.missing), asked=tuple(state.asked))
+        missing=tuple(state.missing))
 
 
 @dataclass(frozen=True)
@@ -314,24 +311,23 @@ def settle(requests: Iterable[Request], answers: "Answers", resolve, rounds: int
     """
     pending = list(dict.fromkeys(requests))
     done: dict[Request, Evaluation] = {}
+    incomplete: dict[Request, Evaluation] = {}
     included: dict = {}  # included policies already evaluated, per address (Query.check1)
-    for _ in range(max(1, rounds)):
-        missing: list[Key] = []
-        still = []
+    rounds = max(1, rounds)
+    for round_ in range(rounds + 1):  # every resolve is followed by one more evaluation
+        incomplete = {}
         for req in pending:
             ev = evaluate(req.ip, req.sender, req.helo, answers, included)
             if ev.complete:
                 done[req] = ev
             else:
-                still.append(req)
-                missing.extend(ev.missing)
-        pending = still
-        if not pending or resolve is None:
+                incomplete[req] = ev
+        pending = list(incomplete)
+        if not pending or resolve is None or round_ == rounds:
             break
-        resolve(list(dict.fromkeys(missing)))
-    for req in pending:
-        ev = evaluate(req.ip, req.sender, req.helo, answers)
-        done[req] = ev if ev.complete else Evaluation(
+        resolve(list(dict.fromkeys(k for ev in incomplete.values() for k in ev.missing)))
+    for req, ev in incomplete.items():
+        done[req] = Evaluation(
             req.ip, req.sender, SpfResult.TEMPERROR,
             "lookups still missing after every round: " + ", ".join(f"{t} {n}" for n, t in ev.missing[:3]),
             missing=ev.missing)
@@ -345,6 +341,3 @@ def check_host(ip: str, sender: str, helo: str, resolver) -> Evaluation:
     resolve = getattr(resolver, "lookup_many", None)
     return settle([req], resolver.answers, resolve)[req]
 
-
-#: The old name of an evaluation result (the CLI and tests read ``.result``/``.explanation``).
-Result = Evaluation
