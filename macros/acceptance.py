@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .baseline import Baseline
 from .model import UNKNOWN
+from .records import RecordKey, RecordSet
 from .resolve import Lookup
 
 #: octoDNS Plan.MAX_SAFE_UPDATE_PCENT / MAX_SAFE_DELETE_PCENT
@@ -27,8 +28,8 @@ MIN_EXISTING = 10
 
 @dataclass
 class Acceptance:
-    domains: dict = field(default_factory=dict)      # {ascii: {(name, type): values}}
-    scenarios: dict = field(default_factory=dict)    # {ascii: scenario}
+    domains: dict[str, dict[RecordKey, RecordSet]] = field(default_factory=dict)
+    scenarios: dict[str, str | None] = field(default_factory=dict)
     lookups: list[Lookup] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)     # unknown: accepted values kept
     left_out: list[str] = field(default_factory=list)  # unknown and never accepted: not written
@@ -40,6 +41,12 @@ class Acceptance:
     @property
     def changed(self) -> int:
         return self.updated + self.deleted + self.created
+
+    def baseline(self, path: str, written_at: str, resolver: str) -> Baseline:
+        """The baseline to write (what ``baseline.dump`` takes)."""
+        return Baseline(path=path, written_at=written_at, resolver=resolver, domains=self.domains,
+                        scenarios=self.scenarios, lookups={lk.key: lk for lk in self.lookups},
+                        exists=True)
 
 
 def accept(run, resolver, old: Baseline, force: bool = False) -> Acceptance:
@@ -63,9 +70,9 @@ def accept(run, resolver, old: Baseline, force: bool = False) -> Acceptance:
         if len(unknown) == len(d.records):
             untrusted.append(d.spec.fqdn)
         for r in d.records:
-            key = (r.name, r.type)
+            key = RecordKey.of(r.name, r.type)
             if r.status != UNKNOWN:
-                records[key] = tuple(r.observed or ())
+                records[key] = RecordSet(r.name, r.type, r.observed or ())
             elif key in old_records:
                 records[key] = old_records[key]
                 result.kept.append(f"{d.spec.name}: {r.type} {r.name}: no definite answer "
@@ -107,6 +114,6 @@ def _lookups(current: list[Lookup], old: Baseline, untrusted: list[str]) -> list
 def _count_changes(result: Acceptance, old: Baseline) -> None:
     before = {(d, k): v for d, recs in old.domains.items() for k, v in recs.items()}
     after = {(d, k): v for d, recs in result.domains.items() for k, v in recs.items()}
-    result.updated = sum(1 for k, v in after.items() if k in before and tuple(sorted(before[k])) != tuple(sorted(v)))
+    result.updated = sum(1 for k, v in after.items() if k in before and before[k] != v)
     result.deleted = sum(1 for k in before if k not in after)
     result.created = sum(1 for k in after if k not in before)

@@ -33,7 +33,7 @@ import yaml
 
 from . import yamlfile
 from .errors import UNREADABLE, BaselineError, Problem
-from .records import InvalidName, normalize_name
+from .records import InvalidName, RecordKey, RecordSet, normalize_name
 from .resolve import DEFINITE, FOUND, Lookup, LookupStatus
 
 STATUSES = tuple(LookupStatus)
@@ -54,18 +54,20 @@ HEADER = (
 
 @dataclass(frozen=True)
 class Baseline:
+    """What :func:`load` reads and :func:`dump` writes."""
+
     path: str
     written_at: str | None = None
     resolver: str = ""
-    #: {ascii domain: {(name, type): values tuple}}
-    domains: dict = field(default_factory=dict)
+    #: {ascii domain: {RecordKey: RecordSet}}: the accepted record sets, compared for drift
+    domains: dict[str, dict[RecordKey, RecordSet]] = field(default_factory=dict)
     #: {ascii domain: scenario}
-    scenarios: dict = field(default_factory=dict)
-    #: {(name, type): Lookup}
-    lookups: dict = field(default_factory=dict)
+    scenarios: dict[str, str | None] = field(default_factory=dict)
+    #: {RecordKey: Lookup}: everything else the checks read (offline mode)
+    lookups: dict[RecordKey, Lookup] = field(default_factory=dict)
     exists: bool = False
 
-    def records(self, domain: str) -> dict | None:
+    def records(self, domain: str) -> dict[RecordKey, RecordSet] | None:
         return self.domains.get(domain)
 
 
@@ -114,7 +116,7 @@ def load(path: str) -> Baseline:
         for i, rec in enumerate(rows):
             parsed = _record(rec, f"{where}.records[{i}]", yamlfile.line_of(rows, i), problems)
             if parsed:
-                records[(parsed[0], parsed[1])] = parsed[2]
+                records[parsed.key] = parsed
         domains[key_domain] = records
         scenario = entry.get("scenario")
         if scenario is not None and not isinstance(scenario, str):
@@ -146,7 +148,7 @@ def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
     parsed = _record(rec, where, line, problems)
     if parsed is None:
         return None
-    name, rdtype, values = parsed
+    name, rdtype, values = parsed.name, parsed.type, parsed.values
     before = len(problems)
     status = rec.get("status", FOUND)
     if status not in STATUSES:
@@ -175,8 +177,8 @@ def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
     )
 
 
-def _record(rec, where: str, line: int | None, problems: list) -> tuple[str, str, tuple[str, ...]] | None:
-    """(normalized name, TYPE, values) of one entry, or None and a problem naming it."""
+def _record(rec, where: str, line: int | None, problems: list) -> RecordSet | None:
+    """The record set of one entry, or None and a problem naming it."""
     def bad(text: str, field: str | None = None) -> None:
         problems.append(Problem(f"{where}: {text}", where, field,
                                 (yamlfile.line_of(rec, field) if field else None) or line))
@@ -191,26 +193,27 @@ def _record(rec, where: str, line: int | None, problems: list) -> tuple[str, str
     if not isinstance(rec["name"], str) or not isinstance(rec["type"], str):
         return bad("'name' and 'type' must be text", "name")
     try:
-        name = normalize_name(rec["name"])
+        normalize_name(rec["name"])
     except InvalidName as exc:
         return bad(f"'name': {exc}", "name")
-    return name, rec["type"].upper(), tuple(sorted(set(values)))
+    return RecordSet(rec["name"], rec["type"], values)
 
 
-def dump(written_at: str, resolver: str, domains: dict, scenarios: dict, lookups) -> str:
-    """The YAML text of a baseline; sorted so the same records always give the same bytes."""
+def dump(baseline: Baseline) -> str:
+    """The YAML text of ``baseline`` (what :func:`load` reads back); sorted so the same records
+    always give the same bytes. Only definite lookups (and CNAME loops) are written."""
     doc = {
-        "written_at": written_at,
-        "resolver": resolver,
+        "written_at": baseline.written_at,
+        "resolver": baseline.resolver,
         "domains": {
             domain: {
-                "scenario": scenarios.get(domain),
+                "scenario": baseline.scenarios.get(domain),
                 "records": [
-                    {"name": name, "type": rdtype, "values": list(values)}
-                    for (name, rdtype), values in sorted(records.items())
+                    {"name": rs.name, "type": rs.type, "values": list(rs.values)}
+                    for _, rs in sorted(records.items())
                 ],
             }
-            for domain, records in sorted(domains.items())
+            for domain, records in sorted(baseline.domains.items())
         },
         "lookups": [
             {
@@ -221,7 +224,7 @@ def dump(written_at: str, resolver: str, domains: dict, scenarios: dict, lookups
                 "chain": list(lk.chain),
                 **({"cname_loop": True} if lk.cname_loop else {}),
             }
-            for lk in sorted(lookups, key=lambda lk: lk.key)
+            for _, lk in sorted(baseline.lookups.items())
             if lk.status in DEFINITE or lk.cname_loop
         ],
     }

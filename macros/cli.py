@@ -263,7 +263,7 @@ def cmd_baseline(settings, force: bool = False) -> int:
         print(f"error: baseline not written ({_clean(settings.baseline_file)} untouched):", file=sys.stderr)
         _list(result.refusals)
         return EXIT_BAD
-    text = baseline_mod.dump(run.generated_at, run.resolver, result.domains, result.scenarios, result.lookups)
+    text = baseline_mod.dump(result.baseline(settings.baseline_file, run.generated_at, run.resolver))
     try:
         baseline_mod.write_atomic(settings.baseline_file, text)
     except OSError as exc:

@@ -1,7 +1,8 @@
 """Drift as a plan (in the manner of octoDNS's plan): observed record sets against the baseline.
 
-Pure: values in, ordered changes out. Matching is on (name, type); values are normalized sorted
-tuples (records.py), so reordering, case, TXT chunking and TTLs are never a change.
+Pure: record sets in, ordered changes out. Matching is on their key (name, type); a record set
+normalizes itself (``records.RecordSet``), so two are the same exactly when they are ``==``:
+reordering, repeats, case, TXT chunking and TTLs are never a change.
 
 Statuses: ``unchanged``, ``drifted`` (with values added and removed), ``new`` (not in the
 baseline), ``unknown`` (no definite answer now: a timeout is never "record removed").
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from .model import DRIFTED, NEW, UNCHANGED, UNKNOWN, RecordReport
+from .records import RecordKey, RecordSet
 from .resolve import FOUND, NODATA, NXDOMAIN
 
 #: Record sets looked up a second time, a moment later, before the run's verdict: a difference
@@ -28,39 +31,47 @@ ANY = "*"
 
 @dataclass(frozen=True)
 class Observed:
-    """A record set as seen now. ``values`` is None when the lookup gave no definite answer;
-    an empty tuple means DNS said definitely "no records" (NXDOMAIN or NODATA)."""
+    """A record set as seen now, and the status of the lookup it was read from. ``known`` is
+    False when the lookup gave no definite answer (its record set is then empty and means
+    nothing); a known, empty record set means DNS said definitely "no records" (NXDOMAIN or
+    NODATA)."""
 
-    name: str
-    type: str
-    values: tuple[str, ...] | None
+    record: RecordSet
     lookup_status: str
+    known: bool = True
+
+    @classmethod
+    def unknown(cls, name: str, rdtype: str, lookup_status: str) -> Observed:
+        return cls(RecordSet(name, rdtype), lookup_status, known=False)
+
+    @property
+    def values(self) -> tuple[str, ...] | None:
+        """The values seen, or None when unknown."""
+        return self.record.values if self.known else None
 
 
-def compare(observed: Observed, baseline_values: tuple[str, ...] | None) -> RecordReport:
-    """One record set against its baseline values (None: not in the baseline)."""
-    if observed.values is None:
-        return RecordReport(observed.name, observed.type, UNKNOWN, baseline_values, None,
-                            observed.lookup_status)
-    if baseline_values is None:
-        return RecordReport(observed.name, observed.type, NEW, None, observed.values,
-                            observed.lookup_status, added=observed.values)
-    if tuple(sorted(baseline_values)) == tuple(sorted(observed.values)):
-        return RecordReport(observed.name, observed.type, UNCHANGED, baseline_values,
-                            observed.values, observed.lookup_status)
-    before, after = set(baseline_values), set(observed.values)
+def compare(observed: Observed, accepted: RecordSet | None) -> RecordReport:
+    """One record set against the accepted one (None: not in the baseline)."""
+    now = observed.record
+    before = accepted.values if accepted is not None else None
+    if not observed.known:
+        return RecordReport(now.name, now.type, UNKNOWN, before, observed.values, observed.lookup_status)
+    if accepted is None:
+        return RecordReport(now.name, now.type, NEW, None, now.values, observed.lookup_status,
+                            added=now.values)
+    if accepted == now:
+        return RecordReport(now.name, now.type, UNCHANGED, before, now.values, observed.lookup_status)
     return RecordReport(
-        observed.name, observed.type, DRIFTED, baseline_values, observed.values,
-        observed.lookup_status,
-        added=tuple(sorted(after - before)),
-        removed=tuple(sorted(before - after)),
+        now.name, now.type, DRIFTED, before, now.values, observed.lookup_status,
+        added=tuple(sorted(set(now.values) - set(before))),
+        removed=tuple(sorted(set(before) - set(now.values))),
     )
 
 
-def plan(observed: list[Observed], baseline_records: dict | None) -> list[RecordReport]:
-    """Every observed record set of a domain compared with its baseline records (or None)."""
-    records = baseline_records or {}
-    return [compare(o, records.get((o.name, o.type))) for o in observed]
+def plan(observed: list[Observed], accepted: dict[RecordKey, RecordSet] | None) -> list[RecordReport]:
+    """Every observed record set of a domain compared with its accepted record sets (or None)."""
+    records = accepted or {}
+    return [compare(o, records.get(o.record.key)) for o in observed]
 
 
 def second_look(first: list[RecordReport], again: list[RecordReport]) -> tuple[list[RecordReport], list[str]]:
@@ -105,15 +116,25 @@ def all_unknown(reports: list[RecordReport], why: str) -> list[RecordReport]:
             for r in reports]
 
 
-def previous_sightings(report: dict | None) -> dict:
-    """From a previous ``drift.json``: {(domain, name, type, observed values): first_seen}.
+class Sighting(NamedTuple):
+    """A record set of a domain as a previous report saw it: the values it had drifted to,
+    ``None`` (unknown then), or :data:`ANY` (its earliest date, whatever the values)."""
+
+    domain: str
+    name: str
+    type: str
+    values: tuple[str, ...] | str | None
+
+
+def previous_sightings(report: dict | None) -> dict[Sighting, str]:
+    """From a previous ``drift.json``: {:class:`Sighting`: first_seen}.
 
     Drifted record sets are keyed by the values they had drifted to; a record set that was
     unknown then (an outage) but carried a date is keyed with ``None``: it matches whatever it
     drifted to, so an outage never resets "first seen". Anything malformed is ignored: the
     previous report only dates changes, it never decides them.
     """
-    seen: dict = {}
+    seen: dict[Sighting, str] = {}
     if not isinstance(report, dict):
         return seen
     for d in report.get("domains") or []:
@@ -129,12 +150,12 @@ def previous_sightings(report: dict | None) -> dict:
                     values = tuple(sorted(map(str, r["observed"])))
                 else:
                     values = None
-                key = (str(d["ascii"]), str(r["name"]).rstrip(".") + ".", str(r["type"]), values)
+                key = Sighting(str(d["ascii"]), str(r["name"]).rstrip(".") + ".", str(r["type"]), values)
             except (KeyError, TypeError):
                 continue
             if isinstance(when, str) and _instant(when) is not None:
                 seen[key] = when
-                earliest = key[:3] + (ANY,)
+                earliest = key._replace(values=ANY)
                 if earliest not in seen or _instant(when) < _instant(seen[earliest]):
                     seen[earliest] = when
     return seen
@@ -147,7 +168,7 @@ def _instant(text: str) -> datetime | None:
         return None
 
 
-def date_changes(domain: str, reports: list[RecordReport], sightings: dict, now: str) -> list[RecordReport]:
+def date_changes(domain: str, reports: list[RecordReport], sightings: dict[Sighting, str], now: str) -> list[RecordReport]:
     """Give every drifted record set the time its change was first seen: the previous report's
     when the same record set had drifted to the same values then (or was unknown with a date,
     during an outage), else ``now``. A record set unknown now keeps its earliest date, so an
@@ -156,10 +177,10 @@ def date_changes(domain: str, reports: list[RecordReport], sightings: dict, now:
     dated = []
     for r in reports:
         if r.status == DRIFTED:
-            exact = (domain, r.name, r.type, tuple(sorted(r.observed or ())))
-            when = sightings.get(exact) or sightings.get((domain, r.name, r.type, None)) or now
+            exact = Sighting(domain, r.name, r.type, tuple(sorted(r.observed or ())))
+            when = sightings.get(exact) or sightings.get(exact._replace(values=None)) or now
         elif r.status == UNKNOWN:
-            when = sightings.get((domain, r.name, r.type, ANY))
+            when = sightings.get(Sighting(domain, r.name, r.type, ANY))
         else:
             dated.append(r)
             continue

@@ -27,6 +27,7 @@ from .spf import policy as spf_policy
 from .baseline import Baseline
 from .config import Config, DomainSpec
 from .model import DRIFTED, FAIL, UNKNOWN, Check, RecordReport, worst
+from .records import RecordKey, RecordSet
 from .resolve import ERROR, FOUND, NODATA, CacheView, Lookup, Resolver
 
 #: Waves of SPF tree prefetching at most: every walk stops at RFC 7208's 10 DNS-querying terms,
@@ -56,10 +57,16 @@ class RecordSpec:
 
     name: str
     type: str
-    source: tuple[str, str]
+    source: RecordKey
     from_chain: bool = False
     #: the records the name owns itself: none when it is a CNAME (an owner has one or the other)
     owned: bool = False
+
+    @classmethod
+    def of(cls, name: str, rdtype: str, read_as: str | None = None, **how) -> RecordSpec:
+        """The record set ``name``/``rdtype``, read from the lookup of type ``read_as`` (the same
+        type unless given)."""
+        return cls(name, rdtype, RecordKey.of(name, read_as or rdtype), **how)
 
 
 def record_specs(spec: DomainSpec) -> list[RecordSpec]:
@@ -68,26 +75,27 @@ def record_specs(spec: DomainSpec) -> list[RecordSpec]:
     sel2 = f"selector2._domainkey.{apex}"
     auto = f"autodiscover.{apex}"
     return [
-        RecordSpec(apex, "MX", (apex, "MX")),
-        RecordSpec(apex, "TXT", (apex, "TXT")),
-        RecordSpec(f"_dmarc.{apex}", "TXT", (f"_dmarc.{apex}", "TXT")),
-        RecordSpec(sel1, "CNAME", (sel1, "TXT"), from_chain=True),
-        RecordSpec(sel2, "CNAME", (sel2, "TXT"), from_chain=True),
-        RecordSpec(auto, "CNAME", (auto, "A"), from_chain=True),
+        RecordSpec.of(apex, "MX"),
+        RecordSpec.of(apex, "TXT"),
+        RecordSpec.of(f"_dmarc.{apex}", "TXT"),
+        RecordSpec.of(sel1, "CNAME", "TXT", from_chain=True),
+        RecordSpec.of(sel2, "CNAME", "TXT", from_chain=True),
+        RecordSpec.of(auto, "CNAME", "A", from_chain=True),
         # Hybrid autodiscover often is an A record at the on-premises server: compare it too.
-        RecordSpec(auto, "A", (auto, "A"), owned=True),
+        RecordSpec.of(auto, "A", owned=True),
         # RFC 8461: the TXT that announces a policy, the policy itself (CONTRACT.md: type
         # MTA-STS, its normalized lines), and RFC 8460's reporting record.
-        RecordSpec(f"_mta-sts.{apex}", "TXT", (f"_mta-sts.{apex}", "TXT")),
-        RecordSpec(mtasts.lookup_name(apex), mtasts.RDTYPE, (mtasts.lookup_name(apex), mtasts.RDTYPE)),
-        RecordSpec(f"_smtp._tls.{apex}", "TXT", (f"_smtp._tls.{apex}", "TXT")),
+        RecordSpec.of(f"_mta-sts.{apex}", "TXT"),
+        RecordSpec.of(mtasts.lookup_name(apex), mtasts.RDTYPE),
+        RecordSpec.of(f"_smtp._tls.{apex}", "TXT"),
     ]
 
 
 def observe(rspec: RecordSpec, lookup: Lookup | None) -> drift_mod.Observed:
-    """The record set as seen in ``lookup``: values, "none" (empty) or None (no definite answer)."""
+    """The record set as seen in ``lookup``: its values, none (DNS said so) or unknown (no
+    definite answer)."""
     if lookup is None:
-        return drift_mod.Observed(rspec.name, rspec.type, None, "missing")
+        return drift_mod.Observed.unknown(rspec.name, rspec.type, "missing")
     if rspec.owned and lookup.chain:
         values = ()  # a CNAME owns no A records
     elif rspec.from_chain and lookup.chain:
@@ -97,8 +105,8 @@ def observe(rspec: RecordSpec, lookup: Lookup | None) -> drift_mod.Observed:
     elif lookup.definite:
         values = ()
     else:
-        values = None
-    return drift_mod.Observed(rspec.name, rspec.type, values, lookup.status)
+        return drift_mod.Observed.unknown(rspec.name, rspec.type, lookup.status)
+    return drift_mod.Observed(RecordSet(rspec.name, rspec.type, values), lookup.status)
 
 
 # ---- reports -----------------------------------------------------------------------------------
@@ -309,7 +317,7 @@ def _plan_drift(config: Config, resolver: Resolver, baseline: Baseline, confirm_
         plans[spec.ascii] = (rspecs, drift_mod.plan(observed, baseline.records(spec.ascii)))
         for r, rep in zip(*plans[spec.ascii]):
             if rep.status in drift_mod.LOOK_AGAIN:
-                confirm[resolver.key(*r.source)] = True
+                confirm[r.source] = True
     flapped: dict[str, list[str]] = {}
     if not confirm:
         return plans, flapped
@@ -445,7 +453,8 @@ def _not_live(spec: DomainSpec, baseline: Baseline, checks: list[Check], tree, w
     """A domain nothing was asked about: every record set unknown, beside its baseline values,
     and the lookups the baseline holds."""
     base = baseline.records(spec.ascii)
-    records = [RecordReport(r.name, r.type, UNKNOWN, (base or {}).get((r.name, r.type)), None, why)
+    accepted = {key: rs.values for key, rs in (base or {}).items()}
+    records = [RecordReport(r.name, r.type, UNKNOWN, accepted.get((r.name, r.type)), None, why)
                for r in record_specs(spec)]
     lookups = _domain_lookups(spec, BaselineResolver(baseline).stored, None)
     source = SOURCE_BASELINE if base is not None else SOURCE_NONE

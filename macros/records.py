@@ -11,7 +11,10 @@ Rules (DESIGN.md, "values normalized when built"):
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import dns.exception
 import dns.name
@@ -20,9 +23,6 @@ import dns.rdatatype
 #: IDNA 2008 with UTS #46 mapping (what browsers and registries use): faß.de is xn--fa-hia.de,
 #: not fass.de as IDNA 2003 would have it. Needs the ``idna`` package (pinned).
 IDNA = dns.name.IDNA_2008_Practical
-
-#: The record types the product stores and compares.
-
 
 class InvalidName(ValueError):
     """A domain name that cannot be a DNS name (bad label, too long, bad IDN)."""
@@ -53,6 +53,53 @@ def normalize_name(name: str) -> str:
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
         raise InvalidName(f"{text!r} is not a valid domain name ({exc})") from None
     return parsed.to_text().lower()
+
+
+class RecordKey(NamedTuple):
+    """Which record set: the normalized name (see :func:`normalize_name`) and the upper-case type.
+    The key of the resolver's cache, of the baseline's record sets and of drift's matching."""
+
+    name: str
+    type: str
+
+    @classmethod
+    def of(cls, name: str, rdtype: str) -> RecordKey:
+        """The key of ``name``/``rdtype`` as given in any case or form. A name DNS cannot carry
+        (an SPF target with an empty label) keeps its text: it is looked up, and fails, as is."""
+        try:
+            return cls(normalize_name(name), str(rdtype).upper())
+        except InvalidName:
+            return cls(name, str(rdtype).upper())
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    """One record set in the one form that is compared, stored and shown (in the manner of
+    octoDNS's ``ValuesMixin``): built from any spelling, it normalizes itself, so two record
+    sets are the same exactly when they are ``==``. Name and type as :class:`RecordKey`;
+    values sorted and de-duplicated, so order, repeats and case of names are never a change.
+    Values are already normalized texts (:func:`rdata_value`); TTLs are kept apart."""
+
+    name: str
+    type: str
+    values: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if isinstance(self.values, (str, bytes)):
+            raise TypeError(f"RecordSet values must be a collection of texts, not {self.values!r}")
+        key = RecordKey.of(self.name, self.type)
+        object.__setattr__(self, "name", key.name)
+        object.__setattr__(self, "type", key.type)
+        object.__setattr__(self, "values", tuple(sorted({str(v) for v in self.values})))
+
+    @property
+    def key(self) -> RecordKey:
+        return RecordKey(self.name, self.type)
+
+    @classmethod
+    def from_rdatas(cls, name: str, rdtype: str, rdatas: Iterable) -> RecordSet:
+        """The record set of dnspython rdatas, each normalized by :func:`rdata_value`."""
+        return cls(name, rdtype, tuple(rdata_value(r) for r in rdatas))
 
 
 def is_hostname(name: str) -> bool:

@@ -23,7 +23,7 @@ import asyncio
 import enum
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Protocol
+from typing import Callable, Iterable, Mapping, NamedTuple, Protocol
 
 import dns.asyncresolver
 import dns.exception
@@ -35,7 +35,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
-from .records import InvalidName, join_txt, normalize_name, rdata_value
+from .records import InvalidName, RecordKey, RecordSet, join_txt, normalize_name
 
 class LookupStatus(enum.StrEnum):
     """What one lookup gave (see the module docstring); the first three are definite answers."""
@@ -59,7 +59,7 @@ DEFINITE = (FOUND, NXDOMAIN, NODATA)
 #: CNAME hops followed across responses before calling it a chain too long.
 MAX_CHAIN = 8
 
-Key = tuple[str, str]
+Key = RecordKey
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,12 @@ class Lookup:
 
     @property
     def key(self) -> Key:
-        return (self.name, self.rdtype)
+        return RecordKey(self.name, self.rdtype)
+
+    @property
+    def record_set(self) -> RecordSet:
+        """The record set this lookup read (no values unless it found some)."""
+        return RecordSet(self.name, self.rdtype, self.values)
 
     @property
     def definite(self) -> bool:
@@ -268,10 +273,7 @@ class Resolver:
     @staticmethod
     def key(name: str, rdtype: str) -> Key:
         """The cache key: normalized name (normalize_name caches its work), upper-case type."""
-        try:
-            return (normalize_name(name), rdtype.upper())
-        except InvalidName:
-            return (name, rdtype.upper())
+        return RecordKey.of(name, rdtype)
 
     async def _gather(self, keys: list[Key]) -> list[Lookup]:
         sem = asyncio.Semaphore(self.max_in_flight)
@@ -288,35 +290,34 @@ class Resolver:
         chain: list[str] = []
         current = name
         for _ in range(MAX_CHAIN + 1):
-            outcome = await self._query_once(current, rdtype, sem)
-            status, answer, canonical, cnames, reason, server = outcome
-            for hop in cnames:
+            reply = await self._query_once(current, rdtype, sem)
+            for hop in reply.cnames:
                 if hop in chain or hop == name:
                     return Lookup(name, rdtype, ERROR, chain=tuple(chain + [hop]), cname_loop=True,
                                   reason=f"CNAME loop: {' -> '.join([name] + chain + [hop])}",
-                                  server=server)
+                                  server=reply.server)
                 chain.append(hop)
-            if status != FOUND or answer is not None or canonical == current:
+            if reply.status != FOUND or reply.rrset is not None or reply.canonical == current:
                 break
             # The response ended at a CNAME target without data (an authoritative server
             # that does not serve the target's zone): ask for the target ourselves.
-            current = canonical
+            current = reply.canonical
         else:
             return Lookup(name, rdtype, ERROR, chain=tuple(chain),
                           reason=f"CNAME chain longer than {MAX_CHAIN} hops")
-        if status != FOUND:
-            return Lookup(name, rdtype, status, chain=tuple(chain), reason=reason, server=server)
-        if answer is None:
-            return Lookup(name, rdtype, NODATA, chain=tuple(chain), server=server)
-        values = tuple(sorted({rdata_value(r) for r in answer}))
+        if reply.status != FOUND:
+            return Lookup(name, rdtype, reply.status, chain=tuple(chain), reason=reply.reason,
+                          server=reply.server)
+        if reply.rrset is None:
+            return Lookup(name, rdtype, NODATA, chain=tuple(chain), server=reply.server)
         raw = ()
         if rdtype in ("TXT", "SPF"):
-            raw = tuple(sorted({join_txt(r.strings) for r in answer}))
-        return Lookup(name, rdtype, FOUND, values=values, ttl=answer.ttl, chain=tuple(chain),
-                      raw=raw, server=server)
+            raw = tuple(sorted({join_txt(r.strings) for r in reply.rrset}))
+        return Lookup(name, rdtype, FOUND, values=RecordSet.from_rdatas(name, rdtype, reply.rrset).values,
+                      ttl=reply.rrset.ttl, chain=tuple(chain), raw=raw, server=reply.server)
 
-    async def _query_once(self, name: str, rdtype: str, sem: asyncio.Semaphore):
-        """Returns (status, rrset|None, canonical name, [cname targets], reason, server).
+    async def _query_once(self, name: str, rdtype: str, sem: asyncio.Semaphore) -> _Reply:
+        """The :class:`_Reply` to one query (CNAMEs within its answer followed by dnspython).
 
         ``lifetime`` bounds the whole lookup, all tries included (CONTRACT.md): dnspython sends
         a try, waits ``timeout``, and retries a try that timed out while the lifetime lasts, so
@@ -333,26 +334,37 @@ class Resolver:
             except dns.resolver.NXDOMAIN as exc:
                 canonical = _nx_canonical(exc, name)
                 cnames = _nx_cnames(exc)
-                return NXDOMAIN, None, canonical, cnames, "", ""
+                return _Reply(NXDOMAIN, None, canonical, cnames)
             except dns.resolver.LifetimeTimeout as exc:
                 self.stats.retries += max(0, len(exc.kwargs.get("errors") or []) - 1)
-                return TIMEOUT, None, name, [], f"no answer within {self.lifetime:g} s ({_short(exc)})", ""
+                return _Reply(TIMEOUT, None, name, [], f"no answer within {self.lifetime:g} s ({_short(exc)})")
             except dns.resolver.NoNameservers as exc:
                 looped = _answer_cnames(exc)
                 if looped is not None:  # the server put the whole loop in one answer
                     reason = "CNAME loop or chain too long in the answer"
-                    return ERROR, None, name, looped, reason, ""
-                return SERVFAIL, None, name, [], _servfail_reason(exc), ""
+                    return _Reply(ERROR, None, name, looped, reason)
+                return _Reply(SERVFAIL, None, name, [], _servfail_reason(exc))
             except dns.message.ChainTooLong:
-                return ERROR, None, name, [], "CNAME loop or chain too long in the answer", ""
+                return _Reply(ERROR, None, name, [], "CNAME loop or chain too long in the answer")
             except dns.exception.DNSException as exc:
-                return ERROR, None, name, [], f"{type(exc).__name__}: {_short(exc)}", ""
+                return _Reply(ERROR, None, name, [], f"{type(exc).__name__}: {_short(exc)}")
             finally:
                 self._in_flight -= 1
         cnames = [c[0].target.to_text().lower() for c in answer.chaining_result.cnames]
         canonical = answer.canonical_name.to_text().lower()
         server = f"{answer.nameserver}:{answer.port}"
-        return FOUND, answer.rrset, canonical, cnames, "", server
+        return _Reply(FOUND, answer.rrset, canonical, cnames, server=server)
+
+
+class _Reply(NamedTuple):
+    """One response to one query, or why there was none."""
+
+    status: LookupStatus
+    rrset: object | None  # dns.rrset.RRset of the asked type at the end of the answer's CNAMEs
+    canonical: str        # the name the answer's CNAMEs ended at
+    cnames: list[str]     # the CNAME targets in the answer, in order
+    reason: str = ""
+    server: str = ""
 
 
 def _run(coro):

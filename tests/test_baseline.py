@@ -6,13 +6,15 @@ from pathlib import Path
 import pytest
 
 from macros import baseline
+from macros.records import RecordSet
 from macros.resolve import Lookup
 
 
-def sample():
+def sample(written_at="2026-11-29T02:00:00Z", resolver="127.0.0.1:53", reverse=False):
+    order = (lambda items: list(reversed(list(items)))) if reverse else list
     domains = {
-        "b.example": {("b.example.", "MX"): ("20 y.example.", "10 x.example.")},
-        "a.example": {("a.example.", "TXT"): ("v=spf1 -all",), ("a.example.", "MX"): ()},
+        "b.example": [RecordSet("b.example.", "MX", ("20 y.example.", "10 x.example."))],
+        "a.example": [RecordSet("a.example.", "TXT", ("v=spf1 -all",)), RecordSet("a.example.", "MX")],
     }
     scenarios = {"a.example": "exchange-online", "b.example": "third-party-filter"}
     lookups = [
@@ -20,14 +22,15 @@ def sample():
         Lookup("a.example.", "MX", "nodata"),
         Lookup("t.example.", "A", "timeout"),  # not definite: never stored
     ]
-    return domains, scenarios, lookups
+    return baseline.Baseline(
+        "baseline.yml", written_at, resolver,
+        domains={domain: {rs.key: rs for rs in order(sets)} for domain, sets in order(domains.items())},
+        scenarios=scenarios, lookups={lk.key: lk for lk in order(lookups)})
 
 
 def test_dump_is_sorted_and_stable(tmp_path):
-    text1 = baseline.dump("2026-11-29T02:00:00Z", "127.0.0.1:53", *sample())
-    domains, scenarios, lookups = sample()
-    text2 = baseline.dump("2026-11-29T02:00:00Z", "127.0.0.1:53",
-                          dict(reversed(list(domains.items()))), scenarios, list(reversed(lookups)))
+    text1 = baseline.dump(sample())
+    text2 = baseline.dump(sample(reverse=True))
     assert text1 == text2
     assert text1.index("a.example:") < text1.index("b.example:")
     assert "t.example." not in text1
@@ -35,10 +38,11 @@ def test_dump_is_sorted_and_stable(tmp_path):
 
 def test_round_trip(tmp_path):
     path = tmp_path / "baseline.yml"
-    baseline.write_atomic(str(path), baseline.dump("2026-11-29T02:00:00Z", "r", *sample()))
+    baseline.write_atomic(str(path), baseline.dump(sample(resolver="r")))
     loaded = baseline.load(str(path))
     assert loaded.exists and loaded.written_at == "2026-11-29T02:00:00Z"
-    assert loaded.records("a.example") == {("a.example.", "MX"): (), ("a.example.", "TXT"): ("v=spf1 -all",)}
+    assert {key: rs.values for key, rs in loaded.records("a.example").items()} == {
+        ("a.example.", "MX"): (), ("a.example.", "TXT"): ("v=spf1 -all",)}
     assert loaded.scenarios["b.example"] == "third-party-filter"
     assert loaded.lookups[("z.example.", "TXT")].raw == (b"v=spf1 -all",)
     assert loaded.lookups[("a.example.", "MX")].status == "nodata"
@@ -89,7 +93,8 @@ def test_names_in_a_hand_edited_baseline_are_normalized(tmp_path):
     path.write_text("domains:\n  CONTOSO.Example:\n    records:\n"
                     "      - {name: CONTOSO.example, type: mx, values: ['20 b.example.', '10 a.example.']}\n")
     loaded = baseline.load(str(path))
-    assert loaded.records("contoso.example") == {("contoso.example.", "MX"): ("10 a.example.", "20 b.example.")}
+    assert loaded.records("contoso.example") == {
+        ("contoso.example.", "MX"): RecordSet("contoso.example.", "MX", ("10 a.example.", "20 b.example."))}
 
 
 def test_atomic_write_keeps_the_files_mode(tmp_path):
@@ -183,10 +188,10 @@ def test_a_baseline_from_live_lookups_round_trips(tmp_path, bind_server):
     run = engine.run(cfg, resolver, baseline.Baseline(path="memory"), confirm_delay=0)
     accepted = acceptance.accept(run, resolver, baseline.Baseline(path="memory"))
     assert accepted.refusals == []
-    domains, scenarios, lookups = accepted.domains, accepted.scenarios, accepted.lookups
+    domains, lookups = accepted.domains, accepted.lookups
     path = tmp_path / "baseline.yml"
-    baseline.write_atomic(str(path), baseline.dump(run.generated_at, resolver.description, domains,
-                                                   scenarios, lookups))
+    baseline.write_atomic(str(path), baseline.dump(accepted.baseline(str(path), run.generated_at,
+                                                                     resolver.description)))
     assert "status: !!" not in path.read_text() and "status: found" in path.read_text()
     loaded = baseline.load(str(path))
     assert loaded.records("contoso.example") == domains["contoso.example"]

@@ -1,35 +1,59 @@
 """drift.py: the plan is pure, order/case-insensitive by construction, and never invents drift."""
 
+import pytest
+
 from macros import drift
 from macros.model import DRIFTED, NEW, UNCHANGED, UNKNOWN
+from macros.records import RecordSet
 
 
 def obs(values, name="contoso.example.", rdtype="MX", status="found"):
-    return drift.Observed(name, rdtype, None if values is None else tuple(values), status)
+    if values is None:
+        return drift.Observed.unknown(name, rdtype, status)
+    return drift.Observed(RecordSet(name, rdtype, values), status)
+
+
+def accepted(*values, name="contoso.example.", rdtype="MX"):
+    return RecordSet(name, rdtype, values)
+
+
+def accepted_sets(table):
+    return {key: RecordSet(*key, values) for key, values in table.items()}
+
+
+def test_a_record_set_normalizes_itself():
+    one = RecordSet("Contoso.Example", "mx", ["20 b.example.", "10 a.example.", "20 b.example."])
+    assert one == RecordSet("contoso.example.", "MX", ("10 a.example.", "20 b.example."))
+    assert (one.name, one.type, one.values) == ("contoso.example.", "MX", ("10 a.example.", "20 b.example."))
+    assert one.key == ("contoso.example.", "MX")
+    assert one != RecordSet("contoso.example.", "MX", ("10 a.example.",))
+    assert RecordSet("bücher.example", "TXT").name == "xn--bcher-kva.example."
+    with pytest.raises(TypeError):
+        RecordSet("contoso.example.", "TXT", "v=spf1 -all")  # a text is not a collection of values
 
 
 def test_same_values_in_another_order_are_unchanged():
-    report = drift.compare(obs(["20 b.example.", "10 a.example."]), ("10 a.example.", "20 b.example."))
+    report = drift.compare(obs(["20 b.example.", "10 a.example."]), accepted("10 a.example.", "20 b.example."))
     assert report.status == UNCHANGED
     assert report.added == () and report.removed == ()
 
 
 def test_changed_values_are_drifted_with_added_and_removed():
-    report = drift.compare(obs(["10 evil.example.", "20 b.example."]), ("10 a.example.", "20 b.example."))
+    report = drift.compare(obs(["10 evil.example.", "20 b.example."]), accepted("10 a.example.", "20 b.example."))
     assert report.status == DRIFTED
     assert report.added == ("10 evil.example.",)
     assert report.removed == ("10 a.example.",)
 
 
 def test_no_definite_answer_is_unknown_never_drift():
-    report = drift.compare(obs(None, status="timeout"), ("10 a.example.",))
+    report = drift.compare(obs(None, status="timeout"), accepted("10 a.example."))
     assert report.status == UNKNOWN
     assert report.observed is None
     assert report.baseline == ("10 a.example.",)
 
 
 def test_record_removed_for_real_is_drift():
-    report = drift.compare(obs([], status="nxdomain"), ("10 a.example.",))
+    report = drift.compare(obs([], status="nxdomain"), accepted("10 a.example."))
     assert report.status == DRIFTED
     assert report.removed == ("10 a.example.",)
 
@@ -41,7 +65,8 @@ def test_not_in_baseline_is_new():
 
 
 def test_plan_matches_on_name_and_type():
-    baseline = {("contoso.example.", "MX"): ("10 a.example.",), ("contoso.example.", "TXT"): ("v=spf1 -all",)}
+    baseline = accepted_sets({("contoso.example.", "MX"): ("10 a.example.",),
+                              ("contoso.example.", "TXT"): ("v=spf1 -all",)})
     reports = drift.plan([obs(["10 a.example."]), obs(["v=spf1 ~all"], rdtype="TXT")], baseline)
     assert [r.status for r in reports] == [UNCHANGED, DRIFTED]
     assert [(r.name, r.type) for r in reports if r.status in drift.LOOK_AGAIN] == [("contoso.example.", "TXT")]
@@ -62,9 +87,9 @@ def test_a_change_keeps_the_time_it_was_first_seen():
     now = "2026-11-29T02:00:00Z"
     reports = drift.plan([obs(["10 evil.example."]), obs(["v=spf1 -all"], rdtype="TXT"),
                           obs(["10 a.example."], name="other.example.")],
-                         {("contoso.example.", "MX"): ("10 a.example.",),
-                          ("contoso.example.", "TXT"): ("v=spf1 ~all",),
-                          ("other.example.", "MX"): ("10 a.example.",)})
+                         accepted_sets({("contoso.example.", "MX"): ("10 a.example.",),
+                                        ("contoso.example.", "TXT"): ("v=spf1 ~all",),
+                                        ("other.example.", "MX"): ("10 a.example.",)}))
     dated = drift.date_changes("contoso.example", reports, sightings, now)
     assert dated[0].first_seen == "2026-11-27T02:00:00Z"  # the same change as before keeps its date
     assert dated[1].first_seen == now                     # drifted to other values than before: new

@@ -17,7 +17,7 @@ from macros.tenant import TENANT_CHECK_IDS
 from tests.support.fakedns import FakeDNS, txt
 
 from tests.support.world import (  # noqa: F401  (the shared test world)
-    CONTOSO, NESTED, WORLD, FlipDNS, accept, checks_of, domain_names, make_config, records_of,
+    CONTOSO, NESTED, WORLD, FlipDNS, accept, accepted_baseline, checks_of, domain_names, make_config, records_of,
     serve_zones,
 )
 
@@ -30,7 +30,7 @@ def test_definite_absence_is_judged_and_counts_as_a_change(bind_server):
     config = make_config({"name": "nomx.example", "scenario": "third-party-filter",
                           "filter": "hornetsecurity", "tenant": "nomx"},
                          {"name": "gone.example", "scenario": "exchange-online"})
-    baseline = Baseline(path="memory", written_at="2026-11-28T02:00:00Z", exists=True, domains={
+    baseline = accepted_baseline({
         "nomx.example": {("nomx.example.", "MX"): ("10 mx01.hornetsecurity.com.",)},
         "gone.example": {("gone.example.", "MX"): ("0 gone-example.mail.protection.outlook.com.",)},
     })
@@ -61,7 +61,7 @@ def test_servfail_is_unknown_never_drift_nor_fail(bind_server):
     config = make_config({"name": "servfail.example", "scenario": "exchange-online"},
                          {"name": "partial.example", "scenario": "third-party-filter",
                           "filter": "hornetsecurity", "tenant": "partial"})
-    baseline = Baseline(path="memory", written_at="2026-11-28T02:00:00Z", exists=True, domains={
+    baseline = accepted_baseline({
         "servfail.example": {("servfail.example.", "MX"): ("0 servfail-example.mail.protection.outlook.com.",),
                              ("servfail.example.", "TXT"): ("v=spf1 include:spf.protection.outlook.com -all",)},
         "partial.example": {
@@ -99,7 +99,7 @@ def test_servfail_is_unknown_never_drift_nor_fail(bind_server):
 def test_unhealthy_canary_makes_everything_unknown_without_asking_more(bind_server):
     config = config_mod.from_data({"canary": {"name": "gone.example", "type": "TXT"},
                                    "domains": [CONTOSO]}, "test domains")
-    baseline = Baseline(path="memory", written_at="2026-11-28T02:00:00Z", exists=True, domains={
+    baseline = accepted_baseline({
         "contoso.example": {("contoso.example.", "MX"): ("10 mx01.hornetsecurity.com.",)}})
     resolver = Resolver(bind_server.nameservers, timeout=1, lifetime=2)
     run = engine.run(config, resolver, baseline, confirm_delay=0.05)

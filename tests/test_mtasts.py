@@ -186,7 +186,7 @@ def test_engine_run_compares_the_policy_with_the_baseline(bind_server, mtasts_ht
 
     first, resolver = run(engine.Baseline(path="memory"))
     baseline = accept(first, resolver)
-    assert baseline.domains["enforce.sts.example"][("mta-sts.enforce.sts.example.", "MTA-STS")] == (
+    assert baseline.domains["enforce.sts.example"][("mta-sts.enforce.sts.example.", "MTA-STS")].values == (
         "max_age: 86400", "mode: enforce", "mx: *.hornetsecurity.com", "version: STSv1")
     host = "mta-sts.enforce.sts.example"
     saved = https.RESPONSES[host]

@@ -15,6 +15,7 @@ from macros import acceptance
 from macros import config as config_mod
 from macros import engine
 from macros.baseline import Baseline
+from macros.records import RecordSet
 from macros.resolve import Resolver
 from tests.support.fakedns import FakeDNS
 from tests.support.sites import cli, make_project
@@ -70,8 +71,14 @@ def accept(run: engine.RunReport, resolver: Resolver) -> Baseline:
     """What ``python -m macros baseline`` would accept from this run, as a loaded Baseline."""
     result = acceptance.accept(run, resolver, Baseline(path="memory"))
     assert not result.refusals and not result.kept and not result.left_out, result
-    return Baseline(path="memory", written_at=run.generated_at, domains=result.domains,
-                    scenarios=result.scenarios, lookups={lk.key: lk for lk in result.lookups}, exists=True)
+    return result.baseline("memory", run.generated_at, run.resolver)
+
+
+def accepted_baseline(domains: dict, written_at: str = "2026-11-28T02:00:00Z") -> Baseline:
+    """A baseline that accepted ``domains``, written as {ascii: {(name, type): values}}."""
+    return Baseline(path="memory", written_at=written_at, exists=True, domains={
+        domain: {RecordSet(*key, values).key: RecordSet(*key, values) for key, values in table.items()}
+        for domain, table in domains.items()})
 
 
 def records_of(report: engine.DomainReport) -> dict:
