@@ -11,7 +11,6 @@ No MkDocs imports here: the CLI, the site and the tests share this engine.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -244,8 +243,8 @@ def run(
     Named phases: health (the canary), base lookups, drift plan with its second look (after
     ``sleep(confirm_delay)``), SPF lookups and evaluation, judgement.
     ``previous``: the last ``drift.json``, if any, to date changes that were already drifted then.
-    ``ca_bundle``: MAILFLOW_CA_BUNDLE for the MTA-STS policy fetches (None: read from the
-    environment; unset there: the system trust store).
+    ``ca_bundle``: the CA file for the MTA-STS policy fetches (``settings.ca_bundle``, from
+    MAILFLOW_CA_BUNDLE; None: the system trust store). The engine reads no environment.
     ``exports``: the tenants' Exchange Online exports by tenant name (:func:`tenant.load_for`),
     read once by the caller; a domain whose tenant has none gets ``info`` tenant checks.
     """
@@ -416,8 +415,6 @@ def _fetch_policies(domains, resolver: Resolver, ca_bundle: str | None, timeout:
         jobs.append((spec, addresses))
     if not jobs:
         return
-    if ca_bundle is None:
-        ca_bundle = os.environ.get("MAILFLOW_CA_BUNDLE") or None
     try:
         ctx = mtasts.context(ca_bundle)
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError

@@ -92,11 +92,21 @@ def drift_page(run, link):
     if missing:
         return out + render.banner("drift", f"There is no accepted baseline ({missing}), so nothing can be "
                                             "compared: record sets are new, not drift. Accept one with "
-                                            "`python -m macros baseline`.")
+                                            "`python -m macros baseline`.") + _subscribe(link)
     flaps = [f"{d.spec.name}: {label}" for d in run.domains for label in d.flapped]
     if flaps:
         out += render.banner("flap", "Answered differently on a second look: " + "; ".join(flaps))
-    return out + render.drift_list(run, link)
+    return out + render.drift_list(run, link) + _subscribe(link)
+
+
+def _subscribe(link):
+    """Where the same drift is for feed readers and scripts (both written beside the site's pages)."""
+    from markupsafe import Markup
+
+    return Markup('<p class="mf-subscribe">The same changes as a feed: <a href="{}" type="application/atom+xml">'
+                  'drift.xml</a> (Atom, one entry per change, newest first); for scripts: '
+                  '<a href="{}" type="application/json">drift.json</a>.</p>\n').format(
+                      link("drift.xml"), link("drift.json"))
 
 
 def failure_message(found: list[Problem]) -> str:

@@ -4,6 +4,7 @@ and DNS text that can neither break the XML nor act on a terminal."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from macros import engine, feed
@@ -48,6 +49,10 @@ def test_the_nightly_site_has_a_drift_feed_with_one_entry_per_change(tmp_path, b
     assert entry["link"].endswith("domains/contoso.example/")
     assert entry["updated"].replace("+00:00", "Z") == mx["first_seen"]
     assert "Added: 50 mx04.hornetsecurity.com." in entry["content"]
+    # the Drift page links the feed (and drift.json) where they really are
+    drift_page = result.site / "drift" / "index.html"
+    hrefs = re.findall(r'<a href="([^"]+)" type="application/(?:atom\+xml|json)"', drift_page.read_text())
+    assert [(drift_page.parent / h).resolve() for h in hrefs] == [result.site / "drift.xml", result.site / "drift.json"]
 
     again = build(project, MAILFLOW_NAMESERVERS=bind_zones.address)
     (same,) = entries(parse((again.site / "drift.xml").read_bytes()))
