@@ -269,7 +269,8 @@ def exo_host(spec: DomainSpec, lookup: Lookup, mx_lookup: Lookup | None = None) 
     if not lookup.definite:
         return _not_definite(spec, cid, lookup)
     if lookup.found:
-        return Check(cid, PASS, f"{host} resolves: Exchange Online knows the domain",
+        return Check(cid, PASS, f"{host} resolves: the filter has a host to deliver to (that the tenant "
+                     "accepts the domain is not shown by DNS; see accepted-domain)",
                      expected, lookup.describe(), FIX_EXO_HOST)
     seen = ()
     if mx_lookup is not None and mx_lookup.found:
