@@ -107,7 +107,7 @@ def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcom
         dmarc_reports(spec, std.walk, std.report_auth, std.walk_failed),
         dkim(spec, sel1_l, sel2_l, mx_l),
         autodiscover(spec, ad_l),
-        mta_sts(spec, std.sts_txt, std.policy, mx_l),
+        mta_sts(spec, std.sts_txt, std.policy, mx_l, std.policy_host),
         tls_rpt(spec, std.tlsrpt_txt, std.sts_txt),
         # the tenant checks, from the tenant's export (``info`` without one)
         *tenant_mod.evaluate(spec, export, sel1_l, sel2_l),
@@ -692,6 +692,8 @@ class _Standards:
         self.tlsrpt_txt = get("_smtp._tls." + spec.fqdn, "TXT")
         #: None when no fetch was made (the check is then unknown)
         self.policy = answers.get(mtasts.lookup_name(spec.fqdn), mtasts.RDTYPE)
+        #: the policy host's address lookups (None where not made)
+        self.policy_host = [answers.get(mtasts.lookup_name(spec.fqdn), t) for t in ("A", "AAAA")]
         self.report_auth = {}
         if self.walk.record is not None:
             for _, dest, outside in report_destinations(self.walk.record, self.walk.found_at):
@@ -752,11 +754,14 @@ def _no_answer(spec: DomainSpec, cid: str, lookup: Lookup | None, what: str) -> 
     return None
 
 
-def mta_sts(spec: DomainSpec, txt: Lookup | None, policy: Lookup | None, mx_lookup: Lookup) -> Check:
+def mta_sts(spec: DomainSpec, txt: Lookup | None, policy: Lookup | None, mx_lookup: Lookup,
+            host_lookups=()) -> Check:
     """MTA-STS (RFC 8461): the ``_mta-sts`` record (section 3.1), the policy fetched over HTTPS
     with a verified certificate (sections 3.2, 3.3), its mode and whether its ``mx`` patterns
     match every MX host (section 4.1). In ``enforce`` mode an MX host no pattern matches gets
-    no mail from senders that honour MTA-STS: the classic after moving the MX to a filter."""
+    no mail from senders that honour MTA-STS: the classic after moving the MX to a filter.
+    ``host_lookups``: the A/AAAA lookups of ``mta-sts.<domain>``; when none found an address
+    and one got no definite answer, whether a policy can be fetched is unknown."""
     cid, expected, fix = "mta-sts", _expected(spec, "mta-sts"), FIX_MTA_STS
     early = _no_answer(spec, cid, txt, "_mta-sts")
     if early:
@@ -774,6 +779,10 @@ def mta_sts(spec: DomainSpec, txt: Lookup | None, policy: Lookup | None, mx_look
         return Check(cid, UNKNOWN, f"Could not check: the MTA-STS policy was not fetched{why}",
                      expected, shown_txt, fix)
     if not policy.found:
+        asked = [lk for lk in host_lookups if lk is not None]
+        blind = next((lk for lk in asked if not lk.definite), None)
+        if blind is not None and not any(lk.found for lk in asked):
+            return _not_definite(spec, cid, blind)
         why = policy.reason or policy.describe()
         return Check(cid, WARN, f"_mta-sts is published but the policy cannot be fetched: {why}",
                      expected, f"{shown_txt}; policy: none", fix)

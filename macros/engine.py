@@ -410,8 +410,17 @@ def _fetch_policies(domains, resolver: Resolver, ca_bundle: str | None, timeout:
             resolver.store(Lookup(name, mtasts.RDTYPE, NODATA,
                                   reason="no valid _mta-sts record, so senders fetch no policy"))
             continue
-        addresses = [v for t in ("A", "AAAA") for lk in [resolver.cached(name, t)]
-                     if lk is not None and lk.found for v in lk.values]
+        answers = [resolver.cached(name, t) for t in ("A", "AAAA")]
+        addresses = [v for lk in answers if lk is not None and lk.found for v in lk.values]
+        unanswered = [lk.describe() if lk is not None else "not asked" for lk in answers
+                      if lk is None or not lk.definite]
+        if not addresses and unanswered:
+            # No address, and no definite "none" either: whether there is a policy is unknown
+            # (a timeout is never "policy removed").
+            status = next((lk.status for lk in answers if lk is not None and not lk.definite), ERROR)
+            resolver.store(Lookup(name, mtasts.RDTYPE, status,
+                                  reason=f"the address of {mtasts.policy_host(spec.fqdn)}: {unanswered[0]}"))
+            continue
         jobs.append((spec, addresses))
     if not jobs:
         return

@@ -25,6 +25,7 @@ import http.client
 import re
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 
@@ -253,9 +254,28 @@ def _fetch_one(name: str, host: str, address: str, port: int, ctx: ssl.SSLContex
     except OSError as exc:
         return Lookup(name, RDTYPE, ERROR, reason=f"{where}: cannot connect ({exc.strerror or exc})",
                       server=address)
+    # The deadline bounds the whole fetch: a per-read socket timeout alone lets a server that
+    # trickles a byte at a time (TLS handshake, status line, headers) hold it for hours, so a
+    # watchdog shuts the socket down when the deadline passes; what was read is then discarded.
+    expired = threading.Event()
+    live = [raw]  # the socket that owns the connection now (the TLS one once wrapped)
+
+    def expire() -> None:
+        expired.set()
+        try:  # the plain socket call: no TLS close_notify exchange with a server that stalls
+            socket.socket.shutdown(live[0], socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    late = Lookup(name, RDTYPE, TIMEOUT, reason=f"{where}: no complete answer within {timeout:g} s")
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        with ctx.wrap_socket(raw, server_hostname=host) as tls:
+        with ctx.wrap_socket(raw, server_hostname=host, do_handshake_on_connect=False) as tls:
+            live[0] = tls
             tls.settimeout(max(0.05, deadline - time.monotonic()))
+            tls.do_handshake()
             request = (f"GET {POLICY_PATH} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: mailflow-kb\r\n"
                        "Accept: text/plain\r\nConnection: close\r\n\r\n")
             tls.sendall(request.encode("ascii"))
@@ -287,15 +307,26 @@ def _fetch_one(name: str, host: str, address: str, port: int, ctx: ssl.SSLContex
                 return Lookup(name, RDTYPE, NODATA, reason=f"{where}: the policy is over the "
                               f"{MAX_BODY // 1024} KiB limit")
     except ssl.SSLCertVerificationError as exc:
+        if expired.is_set():
+            return late
         return Lookup(name, RDTYPE, NODATA, reason=f"{where}: the certificate is not valid for "
                       f"{host} ({exc.verify_message or exc.reason}); senders refuse the policy")
     except (socket.timeout, TimeoutError):
-        return Lookup(name, RDTYPE, TIMEOUT, reason=f"{where}: no complete answer within {timeout:g} s")
+        return late
     except ssl.SSLError as exc:
+        if expired.is_set():
+            return late
         return Lookup(name, RDTYPE, NODATA, reason=f"{where}: TLS failed ({exc.reason or exc})")
     except (http.client.HTTPException, OSError) as exc:
+        if expired.is_set():
+            return late
         return Lookup(name, RDTYPE, ERROR, reason=f"{where}: {type(exc).__name__} ({str(exc)[:120]})",
                       server=address)
+    finally:
+        watchdog.cancel()
+        raw.close()
+    if expired.is_set():  # the body may have ended only because the watchdog closed the socket
+        return late
     text = body.decode("utf-8", "backslashreplace")
     policy = parse_policy(text)
     if not policy.valid:

@@ -248,3 +248,84 @@ def test_site_live_baseline_and_offline_carry_the_policy(bind_server, mtasts_htt
     assert again["stale.sts.example"]["mta-sts"] == "fail"     # judged from the baseline's policy
     assert again["enforce.sts.example"]["mta-sts"] == "pass"
     assert "mx: *.mail.protection.outlook.com" in offline.page("domains/stale.sts.example/")
+
+
+# ---- the deadline holds, and no address answer is never "no policy" ---------------------------
+
+def test_the_deadline_bounds_the_whole_fetch_against_a_trickling_server(tmp_path):
+    """A host that sends its status line and then one header byte every 0.3 s: a per-read
+    socket timeout never fires, the fetch's deadline must (TIMEOUT, unknown, never a policy)."""
+    import socket
+    import ssl
+    import threading
+
+    from tests.support.https import make_ca, make_cert
+
+    ca = make_ca(tmp_path)
+    cert, key = make_cert(tmp_path, "trickle", ["mta-sts.trickle.example"])
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.84.7", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = listener.accept()
+        with server_ctx.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(4096)
+            tls.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.3):
+                try:
+                    tls.sendall(b"X")
+                except OSError:
+                    return
+
+    threading.Thread(target=serve, daemon=True).start()
+    started = time.monotonic()
+    try:
+        outcome = mtasts.fetch("trickle.example.", ["127.0.84.7"], mtasts.context(str(ca)), timeout=1.0,
+                               port=port)
+    finally:
+        stop.set()
+        listener.close()
+    elapsed = time.monotonic() - started
+    assert outcome.status == "timeout" and "within 1 s" in outcome.reason, outcome
+    assert elapsed < 2.0, elapsed
+
+
+def test_no_answer_for_the_policy_host_address_is_unknown_never_removed(fake_dns):
+    """The A/AAAA lookups of mta-sts.<domain> time out: whether a policy is published is
+    unknown, so the accepted policy is kept beside an unknown record set, never drift, and the
+    check is unknown, never "has no address"."""
+    from macros.model import UNKNOWN
+    from tests.support.fakedns import txt
+    from tests.support.world import accepted_baseline
+
+    fake_dns.set("spf.protection.outlook.com", "TXT", txt("v=spf1 ip4:40.92.0.0/15 -all"))
+    fake_dns.set("sts2.example", "MX", "10 sts2-example.mail.protection.outlook.com.")
+    fake_dns.set("sts2.example", "TXT", txt("v=spf1 include:spf.protection.outlook.com -all"))
+    fake_dns.set("_mta-sts.sts2.example", "TXT", txt("v=STSv1; id=20261201"))
+    fake_dns.fault("mta-sts.sts2.example", "timeout")
+    policy = ("max_age: 86400", "mode: enforce", "mx: *.mail.protection.outlook.com", "version: STSv1")
+    baseline = accepted_baseline({"sts2.example": {("mta-sts.sts2.example.", "MTA-STS"): policy}})
+    cfg = config.from_data({"domains": [{"name": "sts2.example", "scenario": "exchange-online"}],
+                            "resolver": {"timeout": 0.3, "lifetime": 0.6}})
+    resolver = Resolver(fake_dns.nameservers, timeout=0.3, lifetime=0.6)
+    report = engine.run(cfg, resolver, baseline, confirm_delay=0).domains[0]
+    record = next(r for r in report.records if r.type == "MTA-STS")
+    check = next(c for c in report.checks if c.id == "mta-sts")
+    assert (record.status, record.baseline, record.lookup_status) == (UNKNOWN, policy, "timeout"), record
+    assert check.status == UNKNOWN and "mta-sts.sts2.example" in check.reason, check
+
+
+def test_the_mx_lines_the_docs_give_for_mx_microsoft_match_its_hosts():
+    """docs/mail-standards/mta-sts.md: a `*.` pattern matches one label (RFC 8461 section 4.1),
+    so mx.microsoft hosts (two labels before mx.microsoft) need `*.<x>-v1.mx.microsoft`."""
+    host = ["contoso-com.o-v1.mx.microsoft."]
+    assert mtasts.unmatched(host, ["*.mx.microsoft"]) == host
+    assert mtasts.unmatched(host, ["*.o-v1.mx.microsoft"]) == []
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs/mail-standards/mta-sts.md").read_text()
+    row = next(line for line in page.splitlines() if line.startswith("| Exchange Online only"))
+    assert "`*.<x>-v1.mx.microsoft`" in row and "**not** `*.mx.microsoft`" in row
