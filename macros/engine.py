@@ -345,15 +345,20 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
     answers = resolver.answers
     lookup_many = resolver.lookup_many if isinstance(resolver, Resolver) else None  # offline: none
     trees = {}
+    sources = list(dict.fromkeys(name for spec in config.domains for name in spf_policy.sources(spec)))
     for _ in range(MAX_SPF_WAVES):
         trees = {spec.ascii: spf.analyze(spec.fqdn, answers) for spec in config.domains}
-        pending = list(dict.fromkeys(k for t in trees.values() for k in t.pending))
+        # the policies whose ranges are tested (Microsoft 365's, the filters'), with their includes
+        pending = [k for t in trees.values() for k in t.pending]
+        pending += [k for name in sources for k in spf.analyze(name, answers).pending]
+        pending = list(dict.fromkeys(pending))
         if not pending or lookup_many is None:
             break
         lookup_many(pending)
-    requests = {spec.ascii: spf_policy.requests(spec, answers) for spec in config.domains}
+    requests = {spec.ascii: spf_policy.requests(spec, answers, trees[spec.ascii]) for spec in config.domains}
     evaluations = spf.settle([r for reqs in requests.values() for r in reqs], answers, lookup_many)
-    outcomes = {spec.ascii: spf_policy.outcome(spec, answers, evaluations) for spec in config.domains}
+    outcomes = {spec.ascii: spf_policy.outcome(spec, answers, evaluations, trees[spec.ascii])
+                for spec in config.domains}
     # Pages show the tree for reading; where its counts could differ from evaluation's (the walk
     # takes every branch), evaluation wins: the tree carries the evaluations' counts.
     for spec in config.domains:

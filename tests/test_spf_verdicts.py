@@ -119,3 +119,52 @@ def test_a_fan_out_zone_costs_what_one_evaluation_may_touch(fake_dns):
 
 def test_no_sender_ips_is_info_not_a_pass(bind_resolver):
     assert spf_checks(bind_resolver, "plain.spfeval.test")["spf-senders"].status == INFO
+
+
+# ---- which addresses stand for a range (found by review) ---------------------------------------
+
+def test_a_carve_out_inside_a_microsoft_range_is_found(fake_dns):
+    """`-ip4:40.93.0.0/16` before the include fails the upper half of 40.92.0.0/15: its first
+    address passes, so the range's last address and the carved network's first are tested too."""
+    fake_dns.set(M365, "TXT", txt(M365_RECORD))
+    fake_dns.set("half.example", "TXT", txt("v=spf1 -ip4:40.93.0.0/16 include:spf.protection.outlook.com -all"))
+    fake_dns.set("hole.example", "TXT", txt("v=spf1 -ip4:40.92.128.0/24 include:spf.protection.outlook.com -all"))
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
+    for name, failing in (("half.example", "40.93.0.1"), ("hole.example", "40.92.128.1")):
+        assert spf.check_host(failing, f"postmaster@{name}", name, resolver).result == "fail"
+        check = spf_checks(resolver, name)["spf-m365"]
+        assert check.status == FAIL and f"{failing} (40.92.0.0/15) gets fail" in check.reason, check
+    plain = spf_checks(resolver, "half.example")["spf-all"]
+    assert plain.status == PASS
+
+
+def test_microsofts_ranges_include_the_policies_its_record_includes(fake_dns):
+    """The live record ends in include:spfd.protection.outlook.com: a flattened customer record
+    without spfd's ranges fails for those servers, and spf-m365 says so."""
+    fake_dns.set(M365, "TXT", txt("v=spf1 ip4:40.92.0.0/15 include:spfd.protection.outlook.com -all"))
+    fake_dns.set("spfd.protection.outlook.com", "TXT", txt("v=spf1 ip4:51.4.72.0/24 -all"))
+    fake_dns.set("flat.example", "TXT", txt("v=spf1 ip4:40.92.0.0/15 -all"))
+    fake_dns.set("full.example", "TXT", txt("v=spf1 include:spf.protection.outlook.com -all"))
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
+    assert spf.check_host("51.4.72.1", "postmaster@flat.example", "flat.example", resolver).result == "fail"
+    flat = spf_checks(resolver, "flat.example")["spf-m365"]
+    assert flat.status == FAIL and "51.4.72.1 (51.4.72.0/24) gets fail" in flat.reason, flat
+    full = spf_checks(resolver, "full.example")["spf-m365"]
+    assert full.status == PASS and "2 address ranges" in full.reason, full
+
+
+def test_the_filters_ranges_behind_nested_includes_are_tested(fake_dns):
+    """outbound: filter, and the vendor's include holds only further includes: its ranges are
+    still tested, so a record without the filter fails spf-senders instead of testing nothing."""
+    fake_dns.set(M365, "TXT", txt(M365_RECORD))
+    fake_dns.set("spf.hornetsecurity.com", "TXT", txt("v=spf1 include:_spf2.hornetsecurity.com -all"))
+    fake_dns.set("_spf2.hornetsecurity.com", "TXT", txt("v=spf1 ip4:94.100.128.0/20 -all"))
+    fake_dns.set("out.example", "TXT", txt("v=spf1 include:spf.protection.outlook.com -all"))
+    fake_dns.set("out.example", "MX", "10 mx01.hornetsecurity.com.")
+    fake_dns.set("in.example", "TXT", txt("v=spf1 include:spf.protection.outlook.com include:spf.hornetsecurity.com -all"))
+    fake_dns.set("in.example", "MX", "10 mx01.hornetsecurity.com.")
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
+    fields = {"scenario": "third-party-filter", "filter": "hornetsecurity", "outbound": "filter"}
+    missing = spf_checks(resolver, "out.example", **fields)["spf-senders"]
+    assert missing.status == FAIL and "94.100.128.1" in missing.reason, missing
+    assert spf_checks(resolver, "in.example", **fields)["spf-senders"].status == PASS

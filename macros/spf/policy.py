@@ -1,12 +1,17 @@
 """The evaluations a domain's SPF checks need, and their outcome (CONTRACT.md, SPF verdicts).
 
 - Microsoft 365's addresses: one address from every ``ip4``/``ip6`` range of the live
-  ``spf.protection.outlook.com`` record (Microsoft Learn, "Set up SPF to identify valid email
-  sources for your Microsoft 365 domain": custom domains include that record);
+  ``spf.protection.outlook.com`` policy (Microsoft Learn, "Set up SPF to identify valid email
+  sources for your Microsoft 365 domain": custom domains include that record), including the
+  ranges of the policies it includes (today ``spfd.protection.outlook.com``); besides the first
+  address of a range, its last one, and the first of every ``ip4``/``ip6`` network of the
+  domain's own policy tree that lies inside it (so ``-ip4:40.93.0.0/16`` before the include,
+  which fails part of 40.92.0.0/15, is found);
 - an unlisted sender: the documentation addresses ``192.0.2.1`` (RFC 5737) and ``2001:db8::1``
   (RFC 3849), which no legitimate policy lists;
 - the domain's own senders: ``onprem_ips``, ``filter_ips``, ``senders``, and with
-  ``outbound: filter`` one address from every range of the filter's SPF include(s).
+  ``outbound: filter`` one address from every range of the filter's SPF include(s), also the
+  ranges of the policies they include.
 
 Every evaluation is check_host(ip, <domain>, postmaster@<domain>) with the domain as HELO.
 Pure: answers in (a read-only mapping), requests and outcomes out.
@@ -20,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from .. import catalogue as catalogue_mod
 from .evaluation import Evaluation, Request
-from .record import parse, select
+from .record import parse
+from .tree import NodeStatus, Tree, analyze
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import DomainSpec
@@ -43,23 +49,61 @@ def representative(network: str) -> str:
     return str(net.network_address)
 
 
-def ranges(lookup: "Lookup | None") -> tuple[str, ...] | None:
-    """The ``ip4``/``ip6`` ranges of the one SPF record in a TXT answer, in record order; None
-    when the answer is not known, not definite, or holds no single valid SPF record."""
-    if lookup is None or not lookup.found:
+def _network(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_network(value, strict=False)) if value else None
+    except ValueError:
         return None
-    records = select(lookup.values)
-    if len(records) != 1:
+
+
+def ranges(name: str, answers: "Answers") -> tuple[str, ...] | None:
+    """The ``ip4``/``ip6`` ranges the policy at ``name`` passes, in evaluation order: its own
+    ``+`` ranges and those of the policies it includes with ``+`` or redirects to (RFC 7208
+    sections 5.2, 6.1). None when not known: the policy or one it reaches has no definite
+    answer yet, or is not one valid SPF record."""
+    tree = analyze(name, answers)
+    if tree.root.status != NodeStatus.OK or tree.unknown or tree.pending:
         return None
-    record = parse(records[0])
-    out = []
-    for term in record.terms:
-        if term.kind == "mechanism" and term.name in ("ip4", "ip6") and term.value:
-            try:
-                out.append(str(ipaddress.ip_network(term.value, strict=False)))
-            except ValueError:
-                continue
+    out: list[str] = []
+    todo = [tree.root]
+    while todo:
+        node = todo.pop(0)
+        if node.status != NodeStatus.OK or node.record is None:
+            continue
+        for term in parse(node.record).evaluated:
+            if term.kind == "mechanism" and term.name in ("ip4", "ip6") and term.qualifier == "+":
+                network = _network(term.value)
+                if network is not None and network not in out:
+                    out.append(network)
+        todo.extend(c for c in node.children if c.via == "redirect" or c.qualifier == "+")
     return tuple(out)
+
+
+def own_networks(tree: Tree | None) -> tuple[str, ...]:
+    """Every ``ip4``/``ip6`` network written anywhere in a domain's policy tree, any qualifier."""
+    out: dict[str, None] = {}
+    for node in tree.nodes() if tree is not None else ():
+        if node.record is not None:
+            for term in parse(node.record).terms:
+                if term.kind == "mechanism" and term.name in ("ip4", "ip6"):
+                    network = _network(term.value)
+                    if network is not None:
+                        out[network] = None
+    return tuple(out)
+
+
+def probes(network: str, inside: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The addresses that stand for ``network``: its first and last host (see
+    :func:`representative`), and the first address of every network of ``inside`` that lies
+    strictly within it, where a policy may treat part of the range differently."""
+    net = ipaddress.ip_network(network, strict=False)
+    last = net.broadcast_address - 1 if net.num_addresses > 2 else net.broadcast_address
+    out = [representative(network), str(last)]
+    for other in inside:
+        sub = ipaddress.ip_network(other, strict=False)
+        if sub.version == net.version and sub != net and sub.subnet_of(net):
+            out.append(representative(other))
+    return tuple(dict.fromkeys(out))
 
 
 def filter_includes(spec: "DomainSpec") -> tuple[str, ...]:
@@ -70,9 +114,15 @@ def filter_includes(spec: "DomainSpec") -> tuple[str, ...]:
     return tuple(service.spf_include) if service else ()
 
 
+def sources(spec: "DomainSpec") -> tuple[str, ...]:
+    """The policies whose ranges the requests are built from: Microsoft 365's, the filter's."""
+    return (M365_SPF,) + filter_includes(spec)
+
+
 def lookups(spec: "DomainSpec") -> list[tuple[str, str]]:
-    """The TXT lookups the requests are built from (planned in the engine's first wave)."""
-    return [(M365_SPF, "TXT")] + [(name, "TXT") for name in filter_includes(spec)]
+    """The TXT lookups the requests are built from (planned in the engine's first wave; what
+    those policies include is asked in the SPF waves, see :func:`sources`)."""
+    return [(name, "TXT") for name in sources(spec)]
 
 
 @dataclass(frozen=True)
@@ -95,7 +145,7 @@ def senders(spec: "DomainSpec", answers: "Answers") -> tuple[Sender, ...]:
                 seen.add(ip)
                 out.append(Sender(ip, role))
     for include in filter_includes(spec):
-        for network in ranges(answers.get(include, "TXT")) or ():
+        for network in ranges(include, answers) or ():
             ip = representative(network)
             if ip not in seen:
                 seen.add(ip)
@@ -103,21 +153,24 @@ def senders(spec: "DomainSpec", answers: "Answers") -> tuple[Sender, ...]:
     return tuple(out)
 
 
-def m365_addresses(answers: "Answers") -> tuple[tuple[str, str], ...] | None:
-    """(range, address) for every range of the live Microsoft 365 record; None when unknown."""
-    found = ranges(answers.get(M365_SPF, "TXT"))
+def m365_addresses(answers: "Answers", tree: Tree | None = None) -> tuple[tuple[str, str], ...] | None:
+    """(range, address) for the addresses that stand for every range of the live Microsoft 365
+    policy (:func:`probes`, with the networks of the domain's own policy ``tree``); None when
+    the policy is not known."""
+    found = ranges(M365_SPF, answers)
     if found is None:
         return None
-    return tuple((network, representative(network)) for network in found)
+    inside = own_networks(tree)
+    return tuple((network, ip) for network in found for ip in probes(network, inside))
 
 
 def _request(spec: "DomainSpec", ip: str) -> Request:
     return Request(ip, f"postmaster@{spec.ascii}", spec.ascii)
 
 
-def requests(spec: "DomainSpec", answers: "Answers") -> list[Request]:
-    """Every evaluation the SPF checks of ``spec`` need."""
-    ips = [ip for _net, ip in m365_addresses(answers) or ()]
+def requests(spec: "DomainSpec", answers: "Answers", tree: Tree | None = None) -> list[Request]:
+    """Every evaluation the SPF checks of ``spec`` need (``tree``: its policy tree)."""
+    ips = [ip for _net, ip in m365_addresses(answers, tree) or ()]
     ips += list(UNLISTED)
     ips += [s.ip for s in senders(spec, answers)]
     return [_request(spec, ip) for ip in dict.fromkeys(ips)]
@@ -137,9 +190,10 @@ class Outcome:
         return out + [ev for _s, ev in self.senders]
 
 
-def outcome(spec: "DomainSpec", answers: "Answers", evaluations: dict[Request, Evaluation]) -> Outcome:
+def outcome(spec: "DomainSpec", answers: "Answers", evaluations: dict[Request, Evaluation],
+            tree: Tree | None = None) -> Outcome:
     """Pick each check's evaluations out of ``evaluations`` (from :func:`~.evaluation.settle`)."""
-    m365 = m365_addresses(answers)
+    m365 = m365_addresses(answers, tree)
     return Outcome(
         m365=None if m365 is None else tuple((net, evaluations[_request(spec, ip)]) for net, ip in m365),
         unlisted=tuple(evaluations[_request(spec, ip)] for ip in UNLISTED),
