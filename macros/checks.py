@@ -613,16 +613,29 @@ def standards_queries(spec: DomainSpec) -> list[tuple[str, str]]:
             *((name, "TXT") for name in dmarc_mod.walk_names(spec.ascii)[1:])]
 
 
-def _walk(spec: DomainSpec, get) -> "dmarc_mod.Discovery | None":
-    """The tree walk from ``get(name, type) -> Lookup | None``; None when a needed lookup is
-    missing from ``get`` (not asked yet)."""
+def _walk_answers(spec: DomainSpec, get) -> list | None:
+    """``(name, definite, txt values)`` of every tree-walk name; None when one is not asked yet."""
     answers = []
     for name in dmarc_mod.walk_names(spec.ascii):
         lookup = get(name, "TXT")
         if lookup is None:
             return None
         answers.append((name, lookup.definite, lookup.values if lookup.found else ()))
-    return dmarc_mod.walk(answers, _exists(spec, get))
+    return answers
+
+
+def _walk(spec: DomainSpec, get) -> "dmarc_mod.Discovery | None":
+    """The tree walk from ``get(name, type) -> Lookup | None``; None when a needed lookup is
+    missing from ``get`` (not asked yet)."""
+    answers = _walk_answers(spec, get)
+    return None if answers is None else dmarc_mod.walk(answers, _exists(spec, get))
+
+
+def _report_destinations(spec: DomainSpec, get, walk: "dmarc_mod.Discovery") -> list[tuple[str, str, bool]]:
+    """:func:`report_destinations` of the record the walk found, inside or outside the
+    domain's organizational domain (RFC 9989 tree walk)."""
+    org = dmarc_mod.organizational_domain(spec.ascii, _walk_answers(spec, get) or ())
+    return report_destinations(walk.record, walk.found_at, org)
 
 
 def _exists(spec: DomainSpec, get) -> bool:
@@ -631,11 +644,13 @@ def _exists(spec: DomainSpec, get) -> bool:
     return lookup is None or lookup.status != NXDOMAIN
 
 
-def report_destinations(record: "dmarc_mod.Record", domain: str) -> list[tuple[str, str, bool]]:
+def report_destinations(record: "dmarc_mod.Record", domain: str,
+                        organization: str = "") -> list[tuple[str, str, bool]]:
     """(uri, destination domain, outside) for every mailto: URI of ``rua`` and ``ruf``.
 
-    "Outside" approximates RFC 9990's comparison of organizational domains without the Public
-    Suffix List: the destination is neither the domain nor a parent or child of it.
+    "Outside" (RFC 9990: the destination's organizational domain differs, so it must authorize
+    the reports): the destination is neither the domain, a parent or child of it, nor in its
+    ``organization`` (the organizational domain the RFC 9989 tree walk finds).
     """
     out, seen = [], set()
     for uri in record.rua + record.ruf:
@@ -646,7 +661,8 @@ def report_destinations(record: "dmarc_mod.Record", domain: str) -> list[tuple[s
         if not dest or dest in seen:
             continue
         seen.add(dest)
-        inside = dest == domain or dest.endswith("." + domain) or domain.endswith("." + dest)
+        inside = any(dest == d or dest.endswith("." + d) or d.endswith("." + dest)
+                     for d in (domain, organization) if d)
         out.append((uri, dest, not inside))
     return out[:MAX_REPORT_DESTINATIONS]
 
@@ -663,7 +679,7 @@ def dependent_queries(spec: DomainSpec, get) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = []
     walk = _walk(spec, get)
     if walk is not None and walk.record is not None:
-        for _, dest, outside in report_destinations(walk.record, walk.found_at):
+        for _, dest, outside in _report_destinations(spec, get, walk):
             if outside:
                 keys.append((report_auth_name(walk.found_at, dest), "TXT"))
     if needs_policy(spec, get):
@@ -697,7 +713,7 @@ class _Standards:
         self.policy_host = [answers.get(mtasts.lookup_name(spec.fqdn), t) for t in ("A", "AAAA")]
         self.report_auth = {}
         if self.walk.record is not None:
-            for _, dest, outside in report_destinations(self.walk.record, self.walk.found_at):
+            for _, dest, outside in _report_destinations(spec, get, self.walk):
                 if outside:
                     self.report_auth[dest] = get(report_auth_name(self.walk.found_at, dest), "TXT")
 

@@ -78,6 +78,8 @@ class Record:
     p_defaulted: bool = False
     #: whether the record carried a ``pct`` tag at all (RFC 9989 removed it)
     has_pct: bool = False
+    #: RFC 9989 ``psd``: "y" (a public suffix domain), "n" (an organizational domain), or ""
+    psd: str = ""
 
     @property
     def valid(self) -> bool:
@@ -156,9 +158,12 @@ def parse(text: str) -> Record:
         else:
             errors.append("no p= tag and no valid rua= (RFC 9989 treats only a record with a "
                           "valid rua as p=none)")
+    psd = (tags.get("psd") or "").lower()
+    if psd and psd not in ("y", "n", "u"):
+        warnings.append(f"psd={tags.get('psd')} is not y, n or u (u applies)")
     return Record(text, policy, subdomain_policy, pct, uris["rua"], uris["ruf"],
                   tuple(errors), tuple(warnings), sub_policies["np"], testing, p_defaulted,
-                  raw_pct is not None)
+                  raw_pct is not None, psd if psd in ("y", "n") else "")
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,33 @@ class Discovery:
         if self.tag == "sp":
             return self.record.subdomain_policy
         return self.record.policy
+
+
+def organizational_domain(domain_ascii: str, answers) -> str:
+    """The organizational domain of ``domain_ascii`` by the RFC 9989 tree walk, from
+    ``answers``: ``(name, definite, txt_values)`` of :func:`walk_names`. Going up from the
+    domain, a valid record with ``psd=n`` names it; one with ``psd=y`` is a public suffix, so
+    the name one label below it is the organizational domain; otherwise it is the name with the
+    fewest labels that holds a valid record, and without any record the domain itself. (As
+    implemented by mailauth 6 "with the RFC 9989 DNS Tree Walk"; the RFC's section number is
+    not confirmed here.) Names without a definite answer are passed over."""
+    labels = domain_ascii.lower().rstrip(".").split(".")
+    found = ""
+    for name, definite, values in answers:
+        records = tuple(select(values)) if definite else ()
+        if len(records) != 1:
+            continue
+        record = parse(records[0])
+        if not record.valid:
+            continue
+        where = name[len("_dmarc."):].rstrip(".") if name.startswith("_dmarc.") else name.rstrip(".")
+        if record.psd == "n":
+            return where
+        if record.psd == "y":
+            depth = len(where.split(".")) + 1
+            return ".".join(labels[-depth:]) if depth <= len(labels) else domain_ascii
+        found = where
+    return found or domain_ascii.lower().rstrip(".")
 
 
 def walk(answers, exists: bool = True) -> Discovery:

@@ -142,3 +142,50 @@ def test_walk_unknown_missing_and_invalid():
     assert walk([], []).status == dmarc.MISSING
     bad = walk([], ["v=DMARC1; p=maybe"])
     assert bad.status == dmarc.INVALID and bad.policy is None
+
+
+def _walked(domain, records):
+    """(name, definite, values) of every walk name, with ``records`` {domain: record}."""
+    return [(name, True, [records[name[len("_dmarc."):-1]]] if name[len("_dmarc."):-1] in records else [])
+            for name in dmarc.walk_names(domain)]
+
+
+@pytest.mark.parametrize("domain,records,org", [
+    ("mail.contoso.example", {"mail.contoso.example": "v=DMARC1; p=reject",
+                              "contoso.example": "v=DMARC1; p=reject"}, "contoso.example"),
+    ("mail.contoso.example", {"mail.contoso.example": "v=DMARC1; p=reject"}, "mail.contoso.example"),
+    ("mail.contoso.example", {}, "mail.contoso.example"),
+    ("a.b.contoso.example", {"b.contoso.example": "v=DMARC1; p=none; psd=n",
+                             "contoso.example": "v=DMARC1; p=reject"}, "b.contoso.example"),
+    ("shop.city.example", {"city.example": "v=DMARC1; p=reject; psd=y"}, "shop.city.example"),
+    ("x.shop.city.example", {"city.example": "v=DMARC1; p=reject; psd=y"}, "shop.city.example"),
+])
+def test_organizational_domain_by_the_tree_walk(domain, records, org):
+    assert dmarc.organizational_domain(domain, _walked(domain, records)) == org
+
+
+def test_reports_inside_the_organization_need_no_authorization(fake_dns):
+    """mail.contoso.example reporting to reports.contoso.example: the same organizational
+    domain (the walk finds contoso.example's record), so no authorization record is needed;
+    a destination of another organization still must authorize."""
+    from macros import config, engine
+    from macros.model import PASS, WARN
+    from macros.resolve import Resolver
+    from tests.support.fakedns import txt
+
+    fake_dns.set("spf.protection.outlook.com", "TXT", txt("v=spf1 ip4:40.92.0.0/15 -all"))
+    fake_dns.set("_dmarc.contoso.example", "TXT", txt("v=DMARC1; p=reject; rua=mailto:d@reports.contoso.example"))
+    for sub, rua in (("mail", "d@reports.contoso.example"), ("shop", "d@reports.vendor.example")):
+        fake_dns.set(f"{sub}.contoso.example", "TXT", txt("v=spf1 -all"))
+        fake_dns.set(f"{sub}.contoso.example", "MX", f"10 {sub}-contoso-example.mail.protection.outlook.com.")
+        fake_dns.set(f"_dmarc.{sub}.contoso.example", "TXT", txt(f"v=DMARC1; p=reject; rua=mailto:{rua}"))
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
+
+    def reports(name):
+        spec = config.from_data({"domains": [{"name": name, "scenario": "exchange-online"}]}).domains[0]
+        return next(c for c in engine.check_domain(spec, resolver) if c.id == "dmarc-reports")
+
+    inside = reports("mail.contoso.example")
+    assert inside.status == PASS and "inside" in inside.reason, inside
+    outside = reports("shop.contoso.example")
+    assert outside.status == WARN and "reports.vendor.example does not authorize" in outside.reason, outside
