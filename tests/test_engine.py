@@ -17,7 +17,7 @@ from macros.tenant import TENANT_CHECK_IDS
 from tests.support.fakedns import FakeDNS, txt
 
 from tests.support.world import (  # noqa: F401  (the shared test world)
-    CONTOSO, NESTED, WORLD, FlipDNS, accept, accepted_baseline, checks_of, domain_names, make_config, records_of,
+    CONTOSO, NESTED, WORLD, FlipDNS, WaveResolver, accept, accepted_baseline, checks_of, domain_names, make_config, records_of,
     serve_zones,
 )
 
@@ -180,21 +180,6 @@ def slow_world(fake: FakeDNS, count: int, depth: int) -> config_mod.Config:
         entries.append({"name": domain, "scenario": "exchange-online", "tenant": f"t{i}"})
     fake.fault("*", "slow", delay=SLOW)
     return make_config(*entries)
-
-
-class WaveResolver(Resolver):
-    """A Resolver that counts its waves: calls of lookup_many that sent queries to the server,
-    one after another (the structure DNS time follows, whatever the machine's load)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.waves = 0
-
-    def lookup_many(self, keys, fresh=False):
-        before = self.stats.queries
-        result = super().lookup_many(keys, fresh=fresh)
-        self.waves += self.stats.queries > before
-        return result
 
 
 def timed_run(fake: FakeDNS, count: int, depth: int):

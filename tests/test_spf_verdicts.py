@@ -168,3 +168,27 @@ def test_the_filters_ranges_behind_nested_includes_are_tested(fake_dns):
     missing = spf_checks(resolver, "out.example", **fields)["spf-senders"]
     assert missing.status == FAIL and "94.100.128.1" in missing.reason, missing
     assert spf_checks(resolver, "in.example", **fields)["spf-senders"].status == PASS
+
+
+def test_waves_grow_with_depth_not_width_behind_a_macro_include(fake_dns):
+    """Hosted SPF: include:%{d}.hosted... (the engine's tree walk cannot follow a macro) whose
+    record holds eight includes. Evaluation meets them one at a time; the look-ahead walks the
+    fetched policy, so they come in one wave, as they do without the macro."""
+    from tests.support.world import WaveResolver
+
+    fake_dns.set(M365, "TXT", txt(M365_RECORD))
+    vendors = [f"s{i}.esp.example" for i in range(8)]
+    for i, vendor in enumerate(vendors):
+        fake_dns.set(vendor, "TXT", txt(f"v=spf1 ip4:198.51.100.{i} -all"))
+    flat = "v=spf1 " + " ".join(f"include:{v}" for v in vendors) + " include:spf.protection.outlook.com -all"
+    fake_dns.set("x.hosted.esp.example", "TXT", txt(flat))
+    fake_dns.set("macroflat.example.hosted.esp.example", "TXT", txt(flat))
+    fake_dns.set("plainflat.example", "TXT", txt("v=spf1 include:x.hosted.esp.example -all"))
+    fake_dns.set("macroflat.example", "TXT", txt("v=spf1 include:%{d}.hosted.esp.example -all"))
+    waves = {}
+    for name in ("plainflat.example", "macroflat.example"):
+        resolver = WaveResolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
+        checks = spf_checks(resolver, name)
+        assert checks["spf-m365"].status == PASS and checks["spf-lookups"].status == PASS, checks
+        waves[name] = resolver.waves
+    assert waves["macroflat.example"] <= waves["plainflat.example"] + 1, waves

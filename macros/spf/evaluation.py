@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Iterable
 from ..records import InvalidName, normalize_name
 from ..resolve import FOUND, NODATA, NXDOMAIN
 from .record import MAX_DNS_TERMS, MAX_VOID_LOOKUPS, SpfResult
+from .tree import analyze
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..resolve import Answers
@@ -313,6 +314,7 @@ def settle(requests: Iterable[Request], answers: "Answers", resolve, rounds: int
     done: dict[Request, Evaluation] = {}
     incomplete: dict[Request, Evaluation] = {}
     included: dict = {}  # included policies already evaluated, per address (Query.check1)
+    fetched: list[str] = []  # the TXT names the last wave asked
     rounds = max(1, rounds)
     for round_ in range(rounds + 1):  # every resolve is followed by one more evaluation
         incomplete = {}
@@ -325,7 +327,16 @@ def settle(requests: Iterable[Request], answers: "Answers", resolve, rounds: int
         pending = list(incomplete)
         if not pending or resolve is None or round_ == rounds:
             break
-        resolve(list(dict.fromkeys(k for ev in incomplete.values() for k in ev.missing)))
+        missing = [k for ev in incomplete.values() for k in ev.missing]
+        # Look ahead: a policy evaluation reached that the engine's tree walk could not (behind
+        # a macro) is walked like the tree, so its includes and address names come in this
+        # same wave: DNS waves grow with the depth of the policies, not with their width.
+        # Each walk stops where one evaluation would (RFC 7208 section 4.6.4).
+        for name in fetched:
+            missing += analyze(name, answers).pending
+        missing = list(dict.fromkeys(missing))
+        fetched = [name for name, rdtype in missing if rdtype == "TXT"]
+        resolve(missing)
     for req, ev in incomplete.items():
         done[req] = Evaluation(
             req.ip, req.sender, SpfResult.TEMPERROR,

@@ -127,3 +127,18 @@ class FlipDNS(FakeDNS):
             if original is not None:
                 self.set(key[0], key[1], original)
         return reply
+
+
+class WaveResolver(Resolver):
+    """A Resolver that counts its waves: calls of lookup_many that sent queries to the server,
+    one after another (the structure DNS time follows, whatever the machine's load)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.waves = 0
+
+    def lookup_many(self, keys, fresh=False):
+        before = self.stats.queries
+        result = super().lookup_many(keys, fresh=fresh)
+        self.waves += self.stats.queries > before
+        return result
