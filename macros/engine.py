@@ -355,9 +355,10 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
         if not pending or lookup_many is None:
             break
         lookup_many(pending)
-    requests = {spec.ascii: spf_policy.requests(spec, answers, trees[spec.ascii]) for spec in config.domains}
+    published = spf_policy.Published.read(config.domains, answers)
+    requests = {spec.ascii: spf_policy.requests(spec, published, trees[spec.ascii]) for spec in config.domains}
     evaluations = spf.settle([r for reqs in requests.values() for r in reqs], answers, lookup_many)
-    outcomes = {spec.ascii: spf_policy.outcome(spec, answers, evaluations, trees[spec.ascii])
+    outcomes = {spec.ascii: spf_policy.outcome(spec, published, evaluations, trees[spec.ascii])
                 for spec in config.domains}
     # Pages show the tree for reading; where its counts could differ from evaluation's (the walk
     # takes every branch), evaluation wins: the tree carries the evaluations' counts.

@@ -4,9 +4,9 @@
   ``spf.protection.outlook.com`` policy (Microsoft Learn, "Set up SPF to identify valid email
   sources for your Microsoft 365 domain": custom domains include that record), including the
   ranges of the policies it includes (today ``spfd.protection.outlook.com``); besides the first
-  address of a range, its last one, and the first of every ``ip4``/``ip6`` network of the
-  domain's own policy tree that lies inside it (so ``-ip4:40.93.0.0/16`` before the include,
-  which fails part of 40.92.0.0/15, is found);
+  address of a range, the first of every ``ip4``/``ip6`` network of the domain's own policy tree
+  that lies inside it (so ``-ip4:40.93.0.0/16`` before the include, which fails part of
+  40.92.0.0/15, is found);
 - an unlisted sender: the documentation addresses ``192.0.2.1`` (RFC 5737) and ``2001:db8::1``
   (RFC 3849), which no legitimate policy lists;
 - the domain's own senders: ``onprem_ips``, ``filter_ips``, ``senders``, and with
@@ -14,14 +14,16 @@
   ranges of the policies they include.
 
 Every evaluation is check_host(ip, <domain>, postmaster@<domain>) with the domain as HELO.
-Pure: answers in (a read-only mapping), requests and outcomes out.
+Pure: answers in (a read-only mapping, read once into :class:`Published`), requests and
+outcomes out.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Mapping
 
 from .. import catalogue as catalogue_mod
 from .evaluation import Evaluation, Request
@@ -43,15 +45,20 @@ SENDER = "sender"
 def representative(network: str) -> str:
     """One address of an ``ip4``/``ip6`` range: its first host (the network address itself for
     a /31, /32, /127 or /128)."""
-    net = ipaddress.ip_network(network, strict=False)
+    net = _parsed(network)
     if net.num_addresses > 2:
         return str(net.network_address + 1)
     return str(net.network_address)
 
 
+@lru_cache(maxsize=65536)
+def _parsed(network: str):
+    return ipaddress.ip_network(network, strict=False)
+
+
 def _network(value: str | None) -> str | None:
     try:
-        return str(ipaddress.ip_network(value, strict=False)) if value else None
+        return str(_parsed(value)) if value else None
     except ValueError:
         return None
 
@@ -92,18 +99,32 @@ def own_networks(tree: Tree | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
 def probes(network: str, inside: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The addresses that stand for ``network``: its first and last host (see
-    :func:`representative`), and the first address of every network of ``inside`` that lies
-    strictly within it, where a policy may treat part of the range differently."""
-    net = ipaddress.ip_network(network, strict=False)
-    last = net.broadcast_address - 1 if net.num_addresses > 2 else net.broadcast_address
-    out = [representative(network), str(last)]
+    """The addresses that stand for ``network``: its first host (see :func:`representative`),
+    and the first address of every network of ``inside`` that lies strictly within it, where a
+    policy may treat part of the range differently (a range's last address would add nothing:
+    a carve-out written as ip4/ip6 is among ``inside``, one written otherwise is not at an edge)."""
+    net = _parsed(network)
+    out = [representative(network)]
     for other in inside:
-        sub = ipaddress.ip_network(other, strict=False)
-        if sub.version == net.version and sub != net and sub.subnet_of(net):
+        sub = _parsed(other)
+        if sub.version == net.version and sub.prefixlen > net.prefixlen and sub.subnet_of(net):
             out.append(representative(other))
     return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class Published:
+    """The ranges of the policies the requests are built from (Microsoft 365's, the filters',
+    see :func:`sources`), read once per run: {policy name: :func:`ranges`}."""
+
+    ranges: Mapping[str, tuple[str, ...] | None]
+
+    @classmethod
+    def read(cls, specs, answers: Answers) -> Published:
+        names = dict.fromkeys(name for spec in specs for name in sources(spec))
+        return cls({name: ranges(name, answers) for name in names})
 
 
 def filter_includes(spec: "DomainSpec") -> tuple[str, ...]:
@@ -135,7 +156,7 @@ class Sender:
         return f"{self.ip} ({self.role}{', ' + self.source if self.source else ''})"
 
 
-def senders(spec: "DomainSpec", answers: "Answers") -> tuple[Sender, ...]:
+def senders(spec: "DomainSpec", published: Published) -> tuple[Sender, ...]:
     """Every address that must pass, each once, in domains.yml order, then the filter's ranges."""
     out: list[Sender] = []
     seen: set[str] = set()
@@ -145,7 +166,7 @@ def senders(spec: "DomainSpec", answers: "Answers") -> tuple[Sender, ...]:
                 seen.add(ip)
                 out.append(Sender(ip, role))
     for include in filter_includes(spec):
-        for network in ranges(include, answers) or ():
+        for network in published.ranges.get(include) or ():
             ip = representative(network)
             if ip not in seen:
                 seen.add(ip)
@@ -153,11 +174,11 @@ def senders(spec: "DomainSpec", answers: "Answers") -> tuple[Sender, ...]:
     return tuple(out)
 
 
-def m365_addresses(answers: "Answers", tree: Tree | None = None) -> tuple[tuple[str, str], ...] | None:
+def m365_addresses(published: Published, tree: Tree | None = None) -> tuple[tuple[str, str], ...] | None:
     """(range, address) for the addresses that stand for every range of the live Microsoft 365
     policy (:func:`probes`, with the networks of the domain's own policy ``tree``); None when
     the policy is not known."""
-    found = ranges(M365_SPF, answers)
+    found = published.ranges.get(M365_SPF)
     if found is None:
         return None
     inside = own_networks(tree)
@@ -168,11 +189,11 @@ def _request(spec: "DomainSpec", ip: str) -> Request:
     return Request(ip, f"postmaster@{spec.ascii}", spec.ascii)
 
 
-def requests(spec: "DomainSpec", answers: "Answers", tree: Tree | None = None) -> list[Request]:
+def requests(spec: "DomainSpec", published: Published, tree: Tree | None = None) -> list[Request]:
     """Every evaluation the SPF checks of ``spec`` need (``tree``: its policy tree)."""
-    ips = [ip for _net, ip in m365_addresses(answers, tree) or ()]
+    ips = [ip for _net, ip in m365_addresses(published, tree) or ()]
     ips += list(UNLISTED)
-    ips += [s.ip for s in senders(spec, answers)]
+    ips += [s.ip for s in senders(spec, published)]
     return [_request(spec, ip) for ip in dict.fromkeys(ips)]
 
 
@@ -190,12 +211,12 @@ class Outcome:
         return out + [ev for _s, ev in self.senders]
 
 
-def outcome(spec: "DomainSpec", answers: "Answers", evaluations: dict[Request, Evaluation],
+def outcome(spec: "DomainSpec", published: Published, evaluations: dict[Request, Evaluation],
             tree: Tree | None = None) -> Outcome:
     """Pick each check's evaluations out of ``evaluations`` (from :func:`~.evaluation.settle`)."""
-    m365 = m365_addresses(answers, tree)
+    m365 = m365_addresses(published, tree)
     return Outcome(
         m365=None if m365 is None else tuple((net, evaluations[_request(spec, ip)]) for net, ip in m365),
         unlisted=tuple(evaluations[_request(spec, ip)] for ip in UNLISTED),
-        senders=tuple((s, evaluations[_request(spec, s.ip)]) for s in senders(spec, answers)),
+        senders=tuple((s, evaluations[_request(spec, s.ip)]) for s in senders(spec, published)),
     )
