@@ -27,7 +27,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from . import catalogue as catalogue_mod
 from .config import DomainSpec
 from .errors import UNREADABLE, ExportError, Problem
 from .model import FAIL, INFO, PASS, UNKNOWN, WARN, Check
-from .records import InvalidName, is_hostname, normalize_name
+from .records import InvalidName, is_hostname, normalize_name, visible
 
 #: The tenant check ids of CONTRACT.md, in page order.
 TENANT_CHECK_IDS = ("efc", "connector-lockdown", "arc-sealer", "scl-bypass", "dkim-signing",
@@ -58,6 +59,10 @@ CMDLETS = ("Get-InboundConnector", "Get-OutboundConnector", "Get-ArcConfig",
 SINGLE = ("Get-ArcConfig", "Get-OrganizationConfig")  # one object (or a one-element array)
 #: An export of a large tenant is some hundred kilobytes; anything far larger is not one.
 MAX_BYTES = 20 * 2**20
+#: No property of an export holds a longer whole number (SetSCL is -1 to 9; Exchange's widest
+#: integers are 64-bit, 20 digits). A longer one is damage; refused before Python converts it
+#: (which takes time that grows with the square of the digits, and fails beyond 4,300 of them).
+MAX_DIGITS = 64
 
 
 # ---- the export, typed -------------------------------------------------------------------------
@@ -229,6 +234,7 @@ def from_data(data, path: str) -> Export:
     """Validate parsed JSON into an :class:`Export`; raise :class:`ExportError` listing every
     problem."""
     r = _Reader()
+    r.problems.extend(_text_problems(data))
     if not isinstance(data, dict):
         raise ExportError(path, ["the top level must be an object with 'exported_at', 'tenant' "
                                  "and 'cmdlets'"])
@@ -320,15 +326,102 @@ def load(path: str | os.PathLike) -> Export:
     except (OSError, UnicodeDecodeError) as exc:
         raise ExportError(path, [Problem(f"cannot be read: {exc}", kind=UNREADABLE)]) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_Object, parse_int=_whole_number)
     except RecursionError:
         raise ExportError(path, [Problem("not valid JSON (nested too deeply)", kind=UNREADABLE)]) from None
+    except _TooLong as exc:
+        raise ExportError(path, [Problem(f"{_where_in(text, _long_number(text))}: a number of "
+                                         f"{exc.digits} digits, longer than any property of an "
+                                         "export holds (a damaged file?)", kind=UNREADABLE)]) from None
     except json.JSONDecodeError as exc:
         ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated")
         hint = " (the file ends early: truncated?)" if ends_early else ""
-        raise ExportError(path, [Problem(f"line {exc.lineno}, column {exc.colno}: not valid JSON "
+        raise ExportError(path, [Problem(f"{_where_in(text, exc.pos)}: not valid JSON "
                                          f"({exc.msg}){hint}", kind=UNREADABLE)]) from None
     return from_data(data, path)
+
+
+class _Object(dict):
+    """A JSON object as read (``object_pairs_hook``): a dict that remembers the keys it held
+    more than once, which plain ``json.loads`` drops silently (the last one wins)."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        seen: set[str] = set()
+        self.duplicates = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
+
+
+class _TooLong(ValueError):
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _whole_number(text: str) -> int:
+    """``parse_int``: a JSON integer, refused when longer than :data:`MAX_DIGITS`."""
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise _TooLong(digits)
+    return int(text)
+
+
+def _long_number(text: str) -> int:
+    """Where the first over-long number starts (strings, which may hold digits, are skipped)."""
+    token = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d{%d,}' % (MAX_DIGITS + 1))
+    return next((m.start() for m in token.finditer(text) if not m.group().startswith('"')), 0)
+
+
+def _where_in(text: str, pos: int) -> str:
+    """``line L, column C`` of a character offset, counted as :class:`json.JSONDecodeError` does."""
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    return f"line {line}, column {column}"
+
+
+def _text_problems(data) -> Iterator[Problem]:
+    """Anywhere in the parsed file: a key that an object holds twice (refused as for
+    domains.yml: which one was meant is unknown), and text that no UTF-8 can hold (a lone
+    surrogate from a ``\\ud800`` escape: valid JSON, but no page or drift.json can be written
+    with it), each with its field's path."""
+    todo = [("$", data)]
+    while todo:
+        where, value = todo.pop()
+        if isinstance(value, str):
+            bad = _lone_surrogate(value)
+            if bad:
+                yield Problem(f"{_place(where)}: holds {bad}, a lone UTF-16 surrogate (a broken "
+                              "\\u escape) that no UTF-8 text can hold", field=_field(where))
+        elif isinstance(value, list):
+            todo.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
+                yield Problem(f"{_place(where)}: the key '{visible(key)}' appears more than once "
+                              "(which value was meant is unknown: export the tenant again)",
+                              field=_field(where))
+            for key in value:
+                bad = _lone_surrogate(key)
+                if bad:
+                    yield Problem(f"{_place(where)}: the key '{visible(key)}' holds {bad}, a lone "
+                                  "UTF-16 surrogate (a broken \\u escape) that no UTF-8 text can hold",
+                                  field=_field(where))
+            todo.extend((_at(where, k), v) for k, v in reversed(list(value.items())))
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in ``text``, as its escape (``\\ud800``), or None."""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as exc:
+        return "\\u%04x" % ord(text[exc.start])
+
+
+def _place(where: str) -> str:
+    return "the top level" if where == "$" else f"field '{where}'"
+
+
+def _field(where: str) -> str | None:
+    return None if where == "$" else where
 
 
 def load_for(folder: str | os.PathLike, tenants: Iterable[str | None]) -> dict[str, Export]:

@@ -384,6 +384,92 @@ def test_hostile_files_give_one_message_not_a_traceback(tmp_path):
     assert info.value.problems == ["field 'exported_at': missing"]
 
 
+def _write(tmp_path, text: str, name: str = "contoso") -> Path:
+    (tmp_path / f"{name}.json").write_text(text, encoding="utf-8")
+    return tmp_path / f"{name}.json"
+
+
+def test_a_number_longer_than_any_property_is_one_clear_error(tmp_path):
+    """Python refuses integers of more than 4,300 digits with a bare ValueError (a traceback
+    before); the loader refuses anything over MAX_DIGITS itself, saying where."""
+    text = json.dumps(raw("contoso"), indent=1)
+    at = text.index('"SetSCL": -1') + len('"SetSCL": ')
+    line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+    for digits in (5000, tenant.MAX_DIGITS + 1):
+        path = _write(tmp_path, text.replace('"SetSCL": -1', '"SetSCL": -' + "1" * digits))
+        with pytest.raises(tenant.ExportError) as info:
+            tenant.load(path)
+        assert str(info.value) == (f"{path}: line {line}, column {column}: a number of {digits} digits, "
+                                   "longer than any property of an export holds (a damaged file?)")
+        assert info.value.kinds == {errors.UNREADABLE} and info.value.exit_code == 2
+    # a long run of digits inside a string is text, not the number the message points at
+    data = raw("contoso")
+    data["cmdlets"]["Get-TransportRule"][0]["Name"] = "9" * 100
+    path = _write(tmp_path, json.dumps(data).replace('"SetSCL": null', '"SetSCL": ' + "7" * 70))
+    with pytest.raises(tenant.ExportError, match=r"line 1, column \d+: a number of 70 digits") as info:
+        tenant.load(path)
+    column = int(re.search(r"column (\d+)", str(info.value)).group(1))
+    assert path.read_text()[column - 1:].startswith("7" * 70)
+    assert tenant.load(_write(tmp_path, json.dumps(raw("contoso")))).tenant  # ordinary numbers load
+
+
+def test_a_lone_surrogate_is_refused_naming_the_field(tmp_path):
+    """"\\ud800" is valid JSON but no UTF-8 can hold it: before, the build wrote the pages and
+    then crashed writing drift.json (UnicodeEncodeError, a half-written site)."""
+    data = raw("contoso")
+    data["cmdlets"]["Get-AcceptedDomain"].append({"DomainName": "x", "DomainType": "Authoritative"})
+    text = json.dumps(data).replace('"DomainName": "x"', '"DomainName": "\\ud800evil"')
+    text = text.replace('"DomainType": "Authoritative"}]', '"DomainType": "Authoritative", "\\udfffkey": 1}]')
+    with pytest.raises(tenant.ExportError) as info:
+        tenant.load(_write(tmp_path, text))
+    assert info.value.problems == [
+        "field 'cmdlets.Get-AcceptedDomain[2]': the key '\\udfffkey' holds \\udfff, a lone UTF-16 "
+        "surrogate (a broken \\u escape) that no UTF-8 text can hold",
+        "field 'cmdlets.Get-AcceptedDomain[2].DomainName': holds \\ud800, a lone UTF-16 surrogate "
+        "(a broken \\u escape) that no UTF-8 text can hold"]
+    assert info.value.problems[1].field == "cmdlets.Get-AcceptedDomain[2].DomainName"
+    str(info.value).encode("utf-8")  # the message itself can be printed
+    paired = text.replace("\\ud800evil", "\\ud83d\\ude00").replace("\\udfffkey", "key")
+    assert "\U0001f600" in tenant.load(_write(tmp_path, paired)).accepted_domains  # a pair is one character
+
+
+def test_a_key_given_twice_is_refused_naming_the_object_and_the_key(tmp_path):
+    """json.loads keeps the last of two equal keys silently; so did the loader."""
+    text = json.dumps(raw("contoso"))
+    text = text.replace('"EFSkipLastIP": true', '"EFSkipLastIP": false, "EFSkipLastIP": true', 1)
+    text = text.replace('"exported_at"', '"tenant": "x.onmicrosoft.com", "exported_at"', 1)
+    with pytest.raises(tenant.ExportError) as info:
+        tenant.load(_write(tmp_path, text))
+    assert info.value.problems[:2] == [
+        "the top level: the key 'tenant' appears more than once (which value was meant is unknown: "
+        "export the tenant again)",
+        "field 'cmdlets.Get-InboundConnector[0]': the key 'EFSkipLastIP' appears more than once "
+        "(which value was meant is unknown: export the tenant again)"]
+    assert len(info.value.problems) == 2
+    assert info.value.problems[1].field == "cmdlets.Get-InboundConnector[0]"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda t: t.replace('"SetSCL": -1', '"SetSCL": -' + "1" * 5000),
+    lambda t: t.replace('"Name": "To filter"', '"Name": "\\ud800evil"'),
+    lambda t: t.replace('"EFSkipLastIP": false', '"EFSkipLastIP": false, "EFSkipLastIP": true', 1),
+], ids=["5000-digits", "lone-surrogate", "duplicate-key"])
+def test_damaged_exports_stop_check_and_the_build_with_exit_2_and_no_site(tmp_path, damage):
+    project = tenant_project(tmp_path, exports=("contoso",))
+    export = project / "tenants" / "fabrikam.json"
+    export.write_text(damage((FIXTURES / "fabrikam.json").read_text(encoding="utf-8")), encoding="utf-8")
+    assert export.read_text(encoding="utf-8") != (FIXTURES / "fabrikam.json").read_text(encoding="utf-8")
+    quiet = {"MAILFLOW_NAMESERVERS": "127.0.0.1:9"}  # never asked: the exports are read first
+    result = cli(project, "check", **quiet)
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    assert "Traceback" not in result.stderr and "tenants/fabrikam.json: " in result.stderr
+    built = build(project, **quiet)
+    assert built.returncode != 0 and "Traceback" not in built.output
+    assert "tenants/fabrikam.json: " in built.output
+    assert not (project / "site" / "drift.json").exists()
+    assert not (project / "site" / "index.html").exists()
+
+
 def test_a_byte_order_mark_is_accepted(tmp_path):
     (tmp_path / "contoso.json").write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "contoso.json").read_bytes())
     assert tenant.load(tmp_path / "contoso.json").tenant == "contoso.onmicrosoft.com"
