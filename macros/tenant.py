@@ -428,12 +428,19 @@ def load_for(folder: str | os.PathLike, tenants: Iterable[str | None]) -> dict[s
     """The exports of ``tenants`` (domains.yml ``tenant`` names) found in ``folder``, by tenant.
 
     A tenant without a file has no export (its checks are ``info``); a missing folder means no
-    exports at all. Files of tenants nobody checks are not read."""
+    exports at all (settings.py refuses a missing folder that MAILFLOW_TENANTS names). Something
+    by the file's name that is not a file (a folder, a link to nothing, a pipe) is an error, not
+    "no export". Files of tenants nobody checks are not read."""
     exports = {}
     for tenant in sorted({t for t in tenants if t}):
         path = Path(folder) / f"{tenant}.json"
         if path.is_file():
             exports[tenant] = load(path)
+        elif path.exists() or path.is_symlink():
+            what = ("a folder" if path.is_dir() else "a link to nothing" if not path.exists()
+                    else "not a regular file")
+            raise ExportError(path, [Problem(f"is {what}, not an export file (write the tenant's "
+                                             "export here, or remove it)", kind=UNREADABLE)])
     return exports
 
 

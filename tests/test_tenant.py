@@ -485,6 +485,19 @@ def test_load_for_reads_only_the_named_tenants(tmp_path):
         tenant.load_for(tmp_path, ["broken-types"])
 
 
+def test_an_export_name_that_is_not_a_file_is_an_error_not_no_export(tmp_path):
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "dangling.json").symlink_to(tmp_path / "moved-away.json")
+    for name, what in [("folder", "a folder"), ("dangling", "a link to nothing")]:
+        with pytest.raises(tenant.ExportError) as info:
+            tenant.load_for(tmp_path, [name])
+        assert str(info.value) == (f"{tmp_path / name}.json: is {what}, not an export file (write the "
+                                   "tenant's export here, or remove it)")
+        assert info.value.kinds == {errors.UNREADABLE} and info.value.exit_code == 2
+    (tmp_path / "contoso.json").symlink_to(FIXTURES / "contoso.json")  # a link to a file is that file
+    assert tenant.load_for(tmp_path, ["contoso"])["contoso"].tenant == "contoso.onmicrosoft.com"
+
+
 def test_catalogue_fields_for_the_tenant_checks():
     from macros import catalogue
     proofpoint = catalogue.get("proofpoint")
@@ -676,12 +689,30 @@ def test_cli_check_json_and_a_broken_export(bind_server, tmp_path):
     assert result.stderr.startswith("error: ") and "tenants/fabrikam.json: line 1, column" in result.stderr
     assert "truncated?" in result.stderr and "Traceback" not in result.stderr
 
-    other = dict(MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_TENANTS=str(tmp_path / "elsewhere"))
-    result = cli(project, "check", "--json", **other)  # MAILFLOW_TENANTS points at no folder
+    shutil.rmtree(project / "tenants")  # the default folder, not made yet: no exports
+    result = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=bind_server.address)
     assert result.returncode == 1  # bypass.example's MX still bypasses the filter
     reports = json.loads(result.stdout)
     assert all(d["tenant_export"] is None for d in reports)
     assert {c["status"] for d in reports for c in d["checks"] if c["id"] in tenant.TENANT_CHECK_IDS} == {"info"}
+
+    other = dict(MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_TENANTS=str(tmp_path / "elsewhere"))
+    result = cli(project, "check", "--json", **other)  # MAILFLOW_TENANTS points at no folder
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert f"MAILFLOW_TENANTS='{tmp_path / 'elsewhere'}': no such folder" in result.stderr
+
+
+def test_a_named_tenants_folder_that_is_not_there_stops_the_build(tmp_path):
+    project = tenant_project(tmp_path)
+    built = build(project, MAILFLOW_NAMESERVERS="127.0.0.1:9", MAILFLOW_TENANTS="tenant")  # a typo
+    assert built.returncode != 0 and "Traceback" not in built.output
+    assert "MAILFLOW_TENANTS='tenant': no such folder" in built.output
+    assert not (project / "site" / "drift.json").exists()
+    (project / "tenants" / "contoso.json").unlink()
+    (project / "tenants" / "contoso.json").mkdir()  # where the export should be: a folder
+    built = build(project, MAILFLOW_NAMESERVERS="127.0.0.1:9")
+    assert built.returncode != 0 and "Traceback" not in built.output
+    assert "tenants/contoso.json: is a folder, not an export file" in built.output
 
 
 def test_offline_judges_the_tenant_checks_from_the_export_and_the_baseline(bind_server, tmp_path):
