@@ -53,6 +53,21 @@ M365_SMTP_RANGES = tuple(ipaddress.ip_network(n) for n in (
     "40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17",
     "2a01:111:f400::/48", "2a01:111:f403::/48"))
 
+#: Address space that is not globally reachable: every block IANA's special-purpose address
+#: registries mark "Globally Reachable: False" (RFC 6890; a few protocol addresses inside
+#: 192.0.0.0/24 and 2001::/23 are the registries' exceptions, and no mail server sends from them):
+#: https://www.iana.org/assignments/iana-ipv4-special-registry/
+#: https://www.iana.org/assignments/iana-ipv6-special-registry/
+#: Written out, not taken from ``ipaddress``'s ``is_private``: that list differs between Python
+#: versions, and it answers for one address, where a range is judged by overlap (8.0.0.0/6 holds
+#: 10.0.0.0/8 although both of its ends are public).
+NOT_GLOBAL = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+    "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
+    "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10"))
+
 #: The cmdlets an export must hold (Get-OrganizationConfig may be there too; no check reads it).
 CMDLETS = ("Get-InboundConnector", "Get-OutboundConnector", "Get-ArcConfig",
            "Get-DkimSigningConfig", "Get-AcceptedDomain", "Get-TransportRule")
@@ -552,7 +567,8 @@ def efc(spec: DomainSpec, export: Export) -> Check:
     if c.ef_users:
         problems.append(f"Enhanced Filtering applies only to {len(c.ef_users)} listed recipient(s) "
                         "(EFUsers: test mode), not to everyone")
-    wrong = [ip for ip in c.ef_skip_ips if _private_or_m365(ip)]
+    wrong = [shown for shown in (_overlap(ip, NOT_GLOBAL + M365_SMTP_RANGES) for ip in c.ef_skip_ips)
+             if shown]
     if wrong and not c.ef_skip_last_ip:
         problems.append(f"EFSkipIPs holds private or Microsoft 365 addresses ({', '.join(wrong)}), "
                         "which must not be skipped")
@@ -563,14 +579,18 @@ def efc(spec: DomainSpec, export: Export) -> Check:
                  exp, observed, FIX[cid])
 
 
-def _private_or_m365(text: str) -> bool:
+def _overlap(text: str, nets) -> str | None:
+    """``text`` (an address, CIDR range or ``a-b``) when it shares an address with one of
+    ``nets``: as given when it lies inside that network, else with the network it reaches
+    (``8.0.0.0/6 overlaps 10.0.0.0/8``). None when it shares none."""
     bounds = _ip_range(text)
     if bounds is None:
-        return False
+        return None
     lo, hi = bounds
-    if lo.is_private or hi.is_private:
-        return True
-    return any(net.version == lo.version and lo <= net[-1] and hi >= net[0] for net in M365_SMTP_RANGES)
+    for net in nets:
+        if net.version == lo.version and lo <= net[-1] and hi >= net[0]:
+            return text if net[0] <= lo and hi <= net[-1] else f"{text} overlaps {net}"
+    return None
 
 
 def connector_lockdown(spec: DomainSpec, export: Export) -> Check:

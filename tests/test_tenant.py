@@ -101,6 +101,12 @@ def _ef_m365(d):
     inbound(d).update(EFSkipLastIP=False, EFSkipIPs=["40.107.1.0-40.107.1.255"])
 
 
+def _ef_skip(*ranges):
+    def change(d):
+        inbound(d).update(EFSkipLastIP=False, EFSkipIPs=list(ranges))
+    return change
+
+
 def _no_restriction(d):
     inbound(d)["RestrictDomainsToIPAddresses"] = False
 
@@ -139,6 +145,12 @@ CASES = [
     ("testmode", None, {}, "efc", WARN, "only to 2 listed recipient(s) (EFUsers: test mode)"),
     ("contoso", _ef_private, {}, "efc", WARN, "private or Microsoft 365 addresses (10.0.0.0/8)"),
     ("contoso", _ef_m365, {}, "efc", WARN, "private or Microsoft 365 addresses (40.107.1.0-40.107.1.255)"),
+    # private space is found by overlap, not only at a range's ends (IANA special-purpose registries)
+    ("contoso", _ef_skip("8.0.0.0/6"), {}, "efc", WARN, "addresses (8.0.0.0/6 overlaps 10.0.0.0/8)"),
+    ("contoso", _ef_skip("9.0.0.0-11.0.0.0"), {}, "efc", WARN, "(9.0.0.0-11.0.0.0 overlaps 10.0.0.0/8)"),
+    ("contoso", _ef_skip("f000::/4"), {}, "efc", WARN, "(f000::/4 overlaps fc00::/7)"),
+    ("contoso", _ef_skip("94.100.128.0/24", "100.64.1.1"), {}, "efc", WARN, "addresses (100.64.1.1)"),
+    ("contoso", _ef_skip("94.100.128.0/24", "2a0b:1980::/32"), {}, "efc", PASS, "skips 94.100.128.0/24"),
     ("fabrikam", None, {}, "efc", FAIL, "Enhanced Filtering is off"),
     ("exo", None, {"scenario": TP, "filter_mx": ["*.filter.example"]}, "efc", FAIL,
      "no enabled Partner inbound connector"),
