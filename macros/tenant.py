@@ -531,9 +531,12 @@ def expected(spec: DomainSpec, cid: str) -> str:
     return {
         "efc": f"the enabled Partner inbound connector that receives {filt}'s mail has Enhanced "
                "Filtering on (EFSkipLastIP true, or EFSkipIPs set) for all recipients (EFUsers empty)",
-        "connector-lockdown": f"that connector accepts mail only from {filt} "
-                              "(RestrictDomainsToIPAddresses with SenderIPAddresses, or "
-                              "RestrictDomainsToCertificate with TlsSenderCertificateName)",
+        "connector-lockdown": f"that connector accepts mail only from {filt}: "
+                              "RestrictDomainsToIPAddresses with SenderIPAddresses that hold "
+                              f"{', '.join(spec.filter_ips) or 'its addresses'} and no range wider "
+                              "than a /16 or private, or RestrictDomainsToCertificate with a "
+                              "TlsSenderCertificateName in "
+                              f"{', '.join(sorted(_filter_domains(spec))) or 'its domain'}",
         "arc-sealer": f"ArcTrustedSealers lists {sealer_of(spec) or 'the filter' + chr(39) + 's sealing domain'}",
         "scl-bypass": "no enabled transport rule sets SCL -1",
         "dkim-signing": f"DKIM signing for {spec.ascii} enabled, Selector1CNAME/Selector2CNAME equal "
@@ -593,8 +596,58 @@ def _overlap(text: str, nets) -> str | None:
     return None
 
 
+#: The widest SenderIPAddresses entry that can still stand for one filter's servers: a /16
+#: (65,536 addresses) in IPv4, a /32 in IPv6 (a whole provider's allocation). A wider entry lets a
+#: large part of the internet through the restriction; 0.0.0.0/0 lets everyone.
+WIDEST_PREFIX = {4: 16, 6: 32}
+
+
+def _too_wide(text: str) -> bool:
+    bounds = _ip_range(text)
+    if bounds is None:
+        return False
+    lo, hi = bounds
+    return int(hi) - int(lo) + 1 > 2 ** (lo.max_prefixlen - WIDEST_PREFIX[lo.version])
+
+
+def _ip_restriction_problem(spec: DomainSpec, c: InboundConnector) -> str | None:
+    """What keeps ``c``'s SenderIPAddresses from pointing at the filter alone, or None."""
+    filt = spec.filter_name
+    wide = [ip for ip in c.sender_ips if _too_wide(ip)]
+    if wide:
+        return (f"{c.name!r} is restricted to SenderIPAddresses wider than a /16 (IPv6: /32): "
+                f"{', '.join(wide)} {'lets' if len(wide) == 1 else 'let'} a large part of the "
+                f"internet deliver, not only {filt}; list "
+                f"only {filt}'s sending ranges")
+    reserved = [shown for shown in (_overlap(ip, NOT_GLOBAL) for ip in c.sender_ips) if shown]
+    if reserved:
+        return (f"{c.name!r} is restricted to SenderIPAddresses that hold private or reserved "
+                f"addresses ({', '.join(reserved)}), never {filt}'s on the internet; list only "
+                f"{filt}'s public sending ranges")
+    missing = [ip for ip in spec.filter_ips if not _in_ranges(ip, c.sender_ips)]
+    if missing:
+        return (f"{c.name!r} is restricted to SenderIPAddresses [{', '.join(c.sender_ips)}], which do "
+                f"not hold {filt}'s address(es) {', '.join(missing)} (filter_ips): the restriction "
+                f"admits someone else; put {filt}'s sending ranges in SenderIPAddresses (or correct "
+                "filter_ips in domains.yml)")
+    return None
+
+
+def _cert_restriction_problem(spec: DomainSpec, c: InboundConnector) -> str | None:
+    """What keeps ``c``'s TlsSenderCertificateName from naming the filter, or None."""
+    if _cert_is_filter(c.cert_name, spec):
+        return None
+    filt, domains = spec.filter_name, sorted(_filter_domains(spec))
+    return (f"{c.name!r} is restricted to the certificate {c.cert_name}, which is not {filt}'s "
+            f"(its hosts are in {', '.join(domains) or 'no domain the checks know'}): whoever holds a "
+            f"certificate for that name can deliver; set TlsSenderCertificateName to the name on "
+            f"{filt}'s certificate")
+
+
 def connector_lockdown(spec: DomainSpec, export: Export) -> Check:
-    """The filter's inbound connector rejects mail from anyone but the filter."""
+    """The filter's inbound connector rejects mail from anyone but the filter: its IP
+    restriction holds the filter's addresses (``filter_ips``) and nothing wide or private, or
+    its certificate restriction names the filter's domain."""
     cid, exp = "connector-lockdown", expected(spec, "connector-lockdown")
     host = spec.expected_exo_host.rstrip(".")
     c, how = receiving_connector(spec, export)
@@ -604,12 +657,18 @@ def connector_lockdown(spec: DomainSpec, export: Export) -> Check:
     observed = (f"connector {c.name!r}: RestrictDomainsToIPAddresses {str(c.restrict_ips).lower()} "
                 f"(SenderIPAddresses [{', '.join(c.sender_ips)}]), RestrictDomainsToCertificate "
                 f"{str(c.restrict_cert).lower()} (TlsSenderCertificateName {c.cert_name or 'none'})")
-    if c.restrict_ips and c.sender_ips:
-        return Check(cid, PASS, f"{c.name!r} accepts mail only from {spec.filter_name}'s addresses",
-                     exp, observed, FIX[cid])
-    if c.restrict_cert and c.cert_name:
+    by_ip = _ip_restriction_problem(spec, c) if c.restrict_ips and c.sender_ips else None
+    by_cert = _cert_restriction_problem(spec, c) if c.restrict_cert and c.cert_name else None
+    if c.restrict_ips and c.sender_ips and by_ip is None:
+        whose = (f"{spec.filter_name}'s addresses" if spec.filter_ips else "the narrow public ranges "
+                 f"of SenderIPAddresses (set filter_ips in domains.yml to confirm they are "
+                 f"{spec.filter_name}'s)")
+        return Check(cid, PASS, f"{c.name!r} accepts mail only from {whose}", exp, observed, FIX[cid])
+    if c.restrict_cert and c.cert_name and by_cert is None:
         return Check(cid, PASS, f"{c.name!r} accepts mail only from servers presenting the "
                      f"certificate {c.cert_name}", exp, observed, FIX[cid])
+    if by_ip or by_cert:
+        return Check(cid, WARN, "; ".join(p for p in (by_ip, by_cert) if p), exp, observed, FIX[cid])
     return Check(cid, WARN, f"{c.name!r} does not restrict senders: anyone can deliver to {host} "
                  f"directly, around {spec.filter_name}", exp, observed, FIX[cid])
 

@@ -111,6 +111,19 @@ def _no_restriction(d):
     inbound(d)["RestrictDomainsToIPAddresses"] = False
 
 
+def _senders(*ranges, **more):
+    def change(d):
+        inbound(d).update(SenderIPAddresses=list(ranges), **more)
+    return change
+
+
+def _certificate(name, **more):
+    def change(d):
+        inbound(d).update({"RestrictDomainsToIPAddresses": False, "RestrictDomainsToCertificate": True,
+                           "TlsSenderCertificateName": name, **more})
+    return change
+
+
 def _disabled_dkim(d):
     d["cmdlets"]["Get-DkimSigningConfig"][0]["Enabled"] = False
 
@@ -164,6 +177,35 @@ CASES = [
     ("exo", None, {"scenario": TP, "filter_mx": ["*.filter.example"]}, "connector-lockdown", WARN,
      "No inbound connector restricts senders"),
     ("exo", None, {}, "connector-lockdown", INFO, "Does not apply"),
+    # ... restricted, but not to the filter: too wide (wider than /16, IPv6 /32), private or
+    # reserved, without the filter's addresses (filter_ips), or a certificate that is not the filter's
+    ("contoso", _senders("0.0.0.0/0"), {}, "connector-lockdown", WARN,
+     "'From filter' is restricted to SenderIPAddresses wider than a /16 (IPv6: /32): 0.0.0.0/0 lets a "
+     "large part of the internet deliver, not only the filtering service; list only the filtering service's"),
+    ("contoso", _senders("94.100.0.0/15"), {}, "connector-lockdown", WARN, "wider than a /16 (IPv6: /32)"),
+    ("contoso", _senders("94.100.128.0/24", "2a0b::/31"), {}, "connector-lockdown", WARN,
+     "wider than a /16 (IPv6: /32): 2a0b::/31 lets a"),
+    ("contoso", _senders("94.100.0.0/16"), {}, "connector-lockdown", PASS, "accepts mail only from"),
+    ("contoso", _senders("94.100.128.0/24", "172.16.0.0-172.16.0.9", "9.255.255.0-10.0.0.1"), {},
+     "connector-lockdown", WARN, "hold private or reserved addresses (172.16.0.0-172.16.0.9, "
+     "9.255.255.0-10.0.0.1 overlaps 10.0.0.0/8), never"),
+    ("contoso", _senders("94.100.200.0/24"), {}, "connector-lockdown", WARN,
+     "SenderIPAddresses [94.100.200.0/24], which do not hold the filtering service's address(es) "
+     "94.100.128.10 (filter_ips): the restriction admits someone else"),
+    ("testmode", None, {}, "connector-lockdown", PASS,
+     "only from the narrow public ranges of SenderIPAddresses (set filter_ips in domains.yml"),
+    ("contoso", _certificate("mail.attacker.example"), {}, "connector-lockdown", WARN,
+     "restricted to the certificate mail.attacker.example, which is not the filtering service's (its hosts "
+     "are in filter.example): whoever holds"),
+    ("contoso", _certificate("filter.example.attacker.example"), {}, "connector-lockdown", WARN,
+     "which is not the filtering service's"),
+    ("contoso", _certificate("mx1.filter.example", RestrictDomainsToIPAddresses=True,
+                             SenderIPAddresses=["0.0.0.0/0"]), {}, "connector-lockdown", PASS,
+     "presenting the certificate mx1.filter.example"),
+    ("contoso", _certificate("mail.attacker.example", RestrictDomainsToIPAddresses=True,
+                             SenderIPAddresses=["0.0.0.0/1"]), {}, "connector-lockdown", WARN,
+     "0.0.0.0/1 lets a large part of the internet deliver, not only the filtering service; list only "
+     "the filtering service's sending ranges; 'From filter' is restricted to the certificate"),
     # arc-sealer
     ("contoso", None, {}, "arc-sealer", PASS, "filter.example is a trusted ARC sealer"),
     ("hybrid", None, {}, "arc-sealer", PASS, "filter.example is a trusted ARC sealer"),
