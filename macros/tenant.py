@@ -763,7 +763,9 @@ def _filter_smart_host(host: str, spec: DomainSpec) -> bool:
 
 
 def outbound_route(spec: DomainSpec, export: Export) -> Check:
-    """With ``outbound: filter``, all outbound mail goes to the filter's smart hosts."""
+    """With ``outbound: filter``, all outbound mail goes to the filter's smart hosts. When the
+    filter is a catalogue service without ``smart_hosts``, hosts unlike its MX hosts can be
+    neither confirmed nor refused: ``warn``, never a ``fail`` the data cannot back."""
     cid, exp = "outbound-route", expected(spec, "outbound-route")
     if spec.outbound != "filter":
         return _info(spec, cid, "outbound: direct: Exchange Online sends to the internet itself, so "
@@ -776,6 +778,16 @@ def outbound_route(spec: DomainSpec, export: Export) -> Check:
         if not c.use_mx and c.smart_hosts and all(_filter_smart_host(h, spec) for h in c.smart_hosts):
             return Check(cid, PASS, f"{c.name!r} sends all outbound mail to {spec.filter_name} "
                          f"({', '.join(c.smart_hosts)})", exp, observed, FIX[cid])
+    service = _service(spec)
+    if service is not None and not service.smart_hosts:
+        # Nothing to compare with: a filter's outbound hosts are often named unlike its MX hosts.
+        for c in catch_all:
+            if not c.use_mx and c.smart_hosts:
+                other = ", ".join(h for h in c.smart_hosts if not _filter_smart_host(h, spec))
+                return Check(cid, WARN, f"{c.name!r} sends all outbound mail to {other}, but the "
+                             f"product cannot confirm these are {spec.filter_name}'s outbound hosts: "
+                             f"the catalogue has none; check the vendor's documentation", exp,
+                             observed, FIX[cid])
     if not catch_all:
         why = "no enabled outbound connector sends all mail (RecipientDomains *)"
     else:
