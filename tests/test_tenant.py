@@ -657,6 +657,53 @@ def test_export_script_writes_the_properties_the_fixtures_hold():
         assert set(fixture[cmdlet][0]) <= written, (cmdlet, set(fixture[cmdlet][0]) - written)
 
 
+def _descendants(node):
+    todo = list(node.children)
+    while todo:
+        node = todo.pop(0)
+        yield node
+        todo.extend(node.children)
+
+
+def script_parameters_and_assignments(source: bytes) -> tuple[dict, list[str]]:
+    """The script's own parameters (name -> attribute texts) and every assignment, from the
+    tree-sitter parse."""
+    import tree_sitter_powershell
+    from tree_sitter import Language, Parser
+
+    root = Parser(Language(tree_sitter_powershell.language())).parse(source).root_node
+    text = lambda n: source[n.start_byte:n.end_byte].decode()  # noqa: E731
+    block = next(n for n in root.children if n.type == "param_block")
+    params = {}
+    for node in block.children:
+        if node.type == "parameter_list":
+            for p in (c for c in node.children if c.type == "script_parameter"):
+                name = next(text(c) for c in p.children if c.type == "variable")
+                params[name] = [text(c) for c in _descendants(p) if c.type == "attribute"]
+    return params, [text(n) for n in _descendants(root) if n.type == "assignment_expression"]
+
+
+def test_export_script_can_export_a_customer_tenant_from_a_partner_account():
+    """Connect-ExchangeOnline -DelegatedOrganization (Microsoft Learn: "the customer organization
+    that you want to manage ... the primary .onmicrosoft.com domain or tenant ID", CSP delegated
+    management only): optional, interactive sign-in only, passed to Connect-ExchangeOnline."""
+    params, assignments = script_parameters_and_assignments(SCRIPT.read_bytes())
+    attributes = params["$DelegatedOrganization"]
+    assert "[Parameter(ParameterSetName = 'Interactive')]" in attributes and "[string]" in attributes
+    assert not any("Mandatory" in a for a in attributes)
+    pattern = re.search(r"ValidatePattern\('(.*)'\)", " ".join(attributes)).group(1)
+    for good in ("contoso.onmicrosoft.com", "36ee4c6c-0812-40a2-b820-b22ebd02bce3"):
+        assert re.fullmatch(pattern, good, re.I)
+    for bad in ("contoso.com", "contoso.onmicrosoft.com; Set-InboundConnector", "-x.onmicrosoft.com"):
+        assert not re.fullmatch(pattern, bad, re.I)
+    assert "$connect.DelegatedOrganization = $DelegatedOrganization" in assignments
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert ".PARAMETER DelegatedOrganization" in text
+    assert "learn.microsoft.com/powershell/module/exchangepowershell/connect-exchangeonline" in text
+    export_page = (SCRIPT.parent.parent / "docs" / "tenant" / "export.md").read_text(encoding="utf-8")
+    assert "-DelegatedOrganization" in export_page
+
+
 # ---- the site and the CLI ---------------------------------------------------------------------
 
 SITE_DOMAINS = [
