@@ -79,8 +79,28 @@ def from_mapping(values: dict, base_dir: str | os.PathLike = ".") -> Settings:
         offline=_flag("MAILFLOW_OFFLINE", values.get("MAILFLOW_OFFLINE", "0")),
         fail_on_drift=_flag("MAILFLOW_FAIL_ON_DRIFT", values.get("MAILFLOW_FAIL_ON_DRIFT", "0")),
         ca_bundle=_ca_bundle(values.get("MAILFLOW_CA_BUNDLE"), base_dir),
-        tenants_dir=path("MAILFLOW_TENANTS", "tenants"),
+        tenants_dir=_tenants_dir(values.get("MAILFLOW_TENANTS"), base_dir),
     )
+
+
+def _tenants_dir(value, base_dir) -> str:
+    """MAILFLOW_TENANTS: unset, empty or ``tenants`` is the default folder, whose absence means
+    no exports yet (every tenant check ``info``). Any other value is a choice, so a folder that
+    is not there (a typo, an unmounted share) must not read as "no exports, all clear": it is
+    refused, as is anything by that name that is not a folder."""
+    text = str(value or "").strip() or "tenants"
+    p = Path(text)
+    p = p if p.is_absolute() else Path(base_dir) / p
+    if p.is_dir():
+        return str(p)
+    if p.exists() or p.is_symlink():
+        what = "not a folder" if p.exists() else "a link to nothing"
+    elif os.path.abspath(p) == os.path.abspath(Path(base_dir) / "tenants"):
+        return str(p)  # the default folder, not made yet: no exports
+    else:
+        what = "no such folder"
+    raise SettingsError(f"MAILFLOW_TENANTS={visible(text)!r}: {what} (the folder of Exchange Online "
+                        "exports, <tenant>.json; unset it for the default 'tenants')", "MAILFLOW_TENANTS")
 
 
 def _ca_bundle(value, base_dir) -> str | None:

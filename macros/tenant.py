@@ -27,7 +27,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ from . import catalogue as catalogue_mod
 from .config import DomainSpec
 from .errors import UNREADABLE, ExportError, Problem
 from .model import FAIL, INFO, PASS, UNKNOWN, WARN, Check
-from .records import InvalidName, is_hostname, normalize_name
+from .records import InvalidName, is_hostname, normalize_name, visible
 
 #: The tenant check ids of CONTRACT.md, in page order.
 TENANT_CHECK_IDS = ("efc", "connector-lockdown", "arc-sealer", "scl-bypass", "dkim-signing",
@@ -52,12 +53,31 @@ M365_SMTP_RANGES = tuple(ipaddress.ip_network(n) for n in (
     "40.92.0.0/15", "40.107.0.0/16", "52.100.0.0/14", "104.47.0.0/17",
     "2a01:111:f400::/48", "2a01:111:f403::/48"))
 
+#: Address space that is not globally reachable: every block IANA's special-purpose address
+#: registries mark "Globally Reachable: False" (RFC 6890; a few protocol addresses inside
+#: 192.0.0.0/24 and 2001::/23 are the registries' exceptions, and no mail server sends from them):
+#: https://www.iana.org/assignments/iana-ipv4-special-registry/
+#: https://www.iana.org/assignments/iana-ipv6-special-registry/
+#: Written out, not taken from ``ipaddress``'s ``is_private``: that list differs between Python
+#: versions, and it answers for one address, where a range is judged by overlap (8.0.0.0/6 holds
+#: 10.0.0.0/8 although both of its ends are public).
+NOT_GLOBAL = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+    "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
+    "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10"))
+
 #: The cmdlets an export must hold (Get-OrganizationConfig may be there too; no check reads it).
 CMDLETS = ("Get-InboundConnector", "Get-OutboundConnector", "Get-ArcConfig",
            "Get-DkimSigningConfig", "Get-AcceptedDomain", "Get-TransportRule")
 SINGLE = ("Get-ArcConfig", "Get-OrganizationConfig")  # one object (or a one-element array)
 #: An export of a large tenant is some hundred kilobytes; anything far larger is not one.
 MAX_BYTES = 20 * 2**20
+#: No property of an export holds a longer whole number (SetSCL is -1 to 9; Exchange's widest
+#: integers are 64-bit, 20 digits). A longer one is damage; refused before Python converts it
+#: (which takes time that grows with the square of the digits, and fails beyond 4,300 of them).
+MAX_DIGITS = 64
 
 
 # ---- the export, typed -------------------------------------------------------------------------
@@ -229,6 +249,7 @@ def from_data(data, path: str) -> Export:
     """Validate parsed JSON into an :class:`Export`; raise :class:`ExportError` listing every
     problem."""
     r = _Reader()
+    r.problems.extend(_text_problems(data))
     if not isinstance(data, dict):
         raise ExportError(path, ["the top level must be an object with 'exported_at', 'tenant' "
                                  "and 'cmdlets'"])
@@ -320,27 +341,121 @@ def load(path: str | os.PathLike) -> Export:
     except (OSError, UnicodeDecodeError) as exc:
         raise ExportError(path, [Problem(f"cannot be read: {exc}", kind=UNREADABLE)]) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_Object, parse_int=_whole_number)
     except RecursionError:
         raise ExportError(path, [Problem("not valid JSON (nested too deeply)", kind=UNREADABLE)]) from None
+    except _TooLong as exc:
+        raise ExportError(path, [Problem(f"{_where_in(text, _long_number(text))}: a number of "
+                                         f"{exc.digits} digits, longer than any property of an "
+                                         "export holds (a damaged file?)", kind=UNREADABLE)]) from None
     except json.JSONDecodeError as exc:
         ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated")
         hint = " (the file ends early: truncated?)" if ends_early else ""
-        raise ExportError(path, [Problem(f"line {exc.lineno}, column {exc.colno}: not valid JSON "
+        raise ExportError(path, [Problem(f"{_where_in(text, exc.pos)}: not valid JSON "
                                          f"({exc.msg}){hint}", kind=UNREADABLE)]) from None
     return from_data(data, path)
+
+
+class _Object(dict):
+    """A JSON object as read (``object_pairs_hook``): a dict that remembers the keys it held
+    more than once, which plain ``json.loads`` drops silently (the last one wins)."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        seen: set[str] = set()
+        self.duplicates = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
+
+
+class _TooLong(ValueError):
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _whole_number(text: str) -> int:
+    """``parse_int``: a JSON integer, refused when longer than :data:`MAX_DIGITS`."""
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise _TooLong(digits)
+    return int(text)
+
+
+def _long_number(text: str) -> int:
+    """Where the first over-long number starts (strings, which may hold digits, are skipped)."""
+    token = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d{%d,}' % (MAX_DIGITS + 1))
+    return next((m.start() for m in token.finditer(text) if not m.group().startswith('"')), 0)
+
+
+def _where_in(text: str, pos: int) -> str:
+    """``line L, column C`` of a character offset, counted as :class:`json.JSONDecodeError` does."""
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    return f"line {line}, column {column}"
+
+
+def _text_problems(data) -> Iterator[Problem]:
+    """Anywhere in the parsed file: a key that an object holds twice (refused as for
+    domains.yml: which one was meant is unknown), and text that no UTF-8 can hold (a lone
+    surrogate from a ``\\ud800`` escape: valid JSON, but no page or drift.json can be written
+    with it), each with its field's path."""
+    todo = [("$", data)]
+    while todo:
+        where, value = todo.pop()
+        if isinstance(value, str):
+            bad = _lone_surrogate(value)
+            if bad:
+                yield Problem(f"{_place(where)}: holds {bad}, a lone UTF-16 surrogate (a broken "
+                              "\\u escape) that no UTF-8 text can hold", field=_field(where))
+        elif isinstance(value, list):
+            todo.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
+                yield Problem(f"{_place(where)}: the key '{visible(key)}' appears more than once "
+                              "(which value was meant is unknown: export the tenant again)",
+                              field=_field(where))
+            for key in value:
+                bad = _lone_surrogate(key)
+                if bad:
+                    yield Problem(f"{_place(where)}: the key '{visible(key)}' holds {bad}, a lone "
+                                  "UTF-16 surrogate (a broken \\u escape) that no UTF-8 text can hold",
+                                  field=_field(where))
+            todo.extend((_at(where, k), v) for k, v in reversed(list(value.items())))
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in ``text``, as its escape (``\\ud800``), or None."""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as exc:
+        return "\\u%04x" % ord(text[exc.start])
+
+
+def _place(where: str) -> str:
+    return "the top level" if where == "$" else f"field '{where}'"
+
+
+def _field(where: str) -> str | None:
+    return None if where == "$" else where
 
 
 def load_for(folder: str | os.PathLike, tenants: Iterable[str | None]) -> dict[str, Export]:
     """The exports of ``tenants`` (domains.yml ``tenant`` names) found in ``folder``, by tenant.
 
     A tenant without a file has no export (its checks are ``info``); a missing folder means no
-    exports at all. Files of tenants nobody checks are not read."""
+    exports at all (settings.py refuses a missing folder that MAILFLOW_TENANTS names). Something
+    by the file's name that is not a file (a folder, a link to nothing, a pipe) is an error, not
+    "no export". Files of tenants nobody checks are not read."""
     exports = {}
     for tenant in sorted({t for t in tenants if t}):
         path = Path(folder) / f"{tenant}.json"
         if path.is_file():
             exports[tenant] = load(path)
+        elif path.exists() or path.is_symlink():
+            what = ("a folder" if path.is_dir() else "a link to nothing" if not path.exists()
+                    else "not a regular file")
+            raise ExportError(path, [Problem(f"is {what}, not an export file (write the tenant's "
+                                             "export here, or remove it)", kind=UNREADABLE)])
     return exports
 
 
@@ -416,9 +531,12 @@ def expected(spec: DomainSpec, cid: str) -> str:
     return {
         "efc": f"the enabled Partner inbound connector that receives {filt}'s mail has Enhanced "
                "Filtering on (EFSkipLastIP true, or EFSkipIPs set) for all recipients (EFUsers empty)",
-        "connector-lockdown": f"that connector accepts mail only from {filt} "
-                              "(RestrictDomainsToIPAddresses with SenderIPAddresses, or "
-                              "RestrictDomainsToCertificate with TlsSenderCertificateName)",
+        "connector-lockdown": f"that connector accepts mail only from {filt}: "
+                              "RestrictDomainsToIPAddresses with SenderIPAddresses that hold "
+                              f"{', '.join(spec.filter_ips) or 'its addresses'} and no range wider "
+                              "than a /16 or private, or RestrictDomainsToCertificate with a "
+                              "TlsSenderCertificateName in "
+                              f"{', '.join(sorted(_filter_domains(spec))) or 'its domain'}",
         "arc-sealer": f"ArcTrustedSealers lists {sealer_of(spec) or 'the filter' + chr(39) + 's sealing domain'}",
         "scl-bypass": "no enabled transport rule sets SCL -1",
         "dkim-signing": f"DKIM signing for {spec.ascii} enabled, Selector1CNAME/Selector2CNAME equal "
@@ -452,7 +570,8 @@ def efc(spec: DomainSpec, export: Export) -> Check:
     if c.ef_users:
         problems.append(f"Enhanced Filtering applies only to {len(c.ef_users)} listed recipient(s) "
                         "(EFUsers: test mode), not to everyone")
-    wrong = [ip for ip in c.ef_skip_ips if _private_or_m365(ip)]
+    wrong = [shown for shown in (_overlap(ip, NOT_GLOBAL + M365_SMTP_RANGES) for ip in c.ef_skip_ips)
+             if shown]
     if wrong and not c.ef_skip_last_ip:
         problems.append(f"EFSkipIPs holds private or Microsoft 365 addresses ({', '.join(wrong)}), "
                         "which must not be skipped")
@@ -463,18 +582,72 @@ def efc(spec: DomainSpec, export: Export) -> Check:
                  exp, observed, FIX[cid])
 
 
-def _private_or_m365(text: str) -> bool:
+def _overlap(text: str, nets) -> str | None:
+    """``text`` (an address, CIDR range or ``a-b``) when it shares an address with one of
+    ``nets``: as given when it lies inside that network, else with the network it reaches
+    (``8.0.0.0/6 overlaps 10.0.0.0/8``). None when it shares none."""
+    bounds = _ip_range(text)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    for net in nets:
+        if net.version == lo.version and lo <= net[-1] and hi >= net[0]:
+            return text if net[0] <= lo and hi <= net[-1] else f"{text} overlaps {net}"
+    return None
+
+
+#: The widest SenderIPAddresses entry that can still stand for one filter's servers: a /16
+#: (65,536 addresses) in IPv4, a /32 in IPv6 (a whole provider's allocation). A wider entry lets a
+#: large part of the internet through the restriction; 0.0.0.0/0 lets everyone.
+WIDEST_PREFIX = {4: 16, 6: 32}
+
+
+def _too_wide(text: str) -> bool:
     bounds = _ip_range(text)
     if bounds is None:
         return False
     lo, hi = bounds
-    if lo.is_private or hi.is_private:
-        return True
-    return any(net.version == lo.version and lo <= net[-1] and hi >= net[0] for net in M365_SMTP_RANGES)
+    return int(hi) - int(lo) + 1 > 2 ** (lo.max_prefixlen - WIDEST_PREFIX[lo.version])
+
+
+def _ip_restriction_problem(spec: DomainSpec, c: InboundConnector) -> str | None:
+    """What keeps ``c``'s SenderIPAddresses from pointing at the filter alone, or None."""
+    filt = spec.filter_name
+    wide = [ip for ip in c.sender_ips if _too_wide(ip)]
+    if wide:
+        return (f"{c.name!r} is restricted to SenderIPAddresses wider than a /16 (IPv6: /32): "
+                f"{', '.join(wide)} {'lets' if len(wide) == 1 else 'let'} a large part of the "
+                f"internet deliver, not only {filt}; list "
+                f"only {filt}'s sending ranges")
+    reserved = [shown for shown in (_overlap(ip, NOT_GLOBAL) for ip in c.sender_ips) if shown]
+    if reserved:
+        return (f"{c.name!r} is restricted to SenderIPAddresses that hold private or reserved "
+                f"addresses ({', '.join(reserved)}), never {filt}'s on the internet; list only "
+                f"{filt}'s public sending ranges")
+    missing = [ip for ip in spec.filter_ips if not _in_ranges(ip, c.sender_ips)]
+    if missing:
+        return (f"{c.name!r} is restricted to SenderIPAddresses [{', '.join(c.sender_ips)}], which do "
+                f"not hold {filt}'s address(es) {', '.join(missing)} (filter_ips): the restriction "
+                f"admits someone else; put {filt}'s sending ranges in SenderIPAddresses (or correct "
+                "filter_ips in domains.yml)")
+    return None
+
+
+def _cert_restriction_problem(spec: DomainSpec, c: InboundConnector) -> str | None:
+    """What keeps ``c``'s TlsSenderCertificateName from naming the filter, or None."""
+    if _cert_is_filter(c.cert_name, spec):
+        return None
+    filt, domains = spec.filter_name, sorted(_filter_domains(spec))
+    return (f"{c.name!r} is restricted to the certificate {c.cert_name}, which is not {filt}'s "
+            f"(its hosts are in {', '.join(domains) or 'no domain the checks know'}): whoever holds a "
+            f"certificate for that name can deliver; set TlsSenderCertificateName to the name on "
+            f"{filt}'s certificate")
 
 
 def connector_lockdown(spec: DomainSpec, export: Export) -> Check:
-    """The filter's inbound connector rejects mail from anyone but the filter."""
+    """The filter's inbound connector rejects mail from anyone but the filter: its IP
+    restriction holds the filter's addresses (``filter_ips``) and nothing wide or private, or
+    its certificate restriction names the filter's domain."""
     cid, exp = "connector-lockdown", expected(spec, "connector-lockdown")
     host = spec.expected_exo_host.rstrip(".")
     c, how = receiving_connector(spec, export)
@@ -484,12 +657,18 @@ def connector_lockdown(spec: DomainSpec, export: Export) -> Check:
     observed = (f"connector {c.name!r}: RestrictDomainsToIPAddresses {str(c.restrict_ips).lower()} "
                 f"(SenderIPAddresses [{', '.join(c.sender_ips)}]), RestrictDomainsToCertificate "
                 f"{str(c.restrict_cert).lower()} (TlsSenderCertificateName {c.cert_name or 'none'})")
-    if c.restrict_ips and c.sender_ips:
-        return Check(cid, PASS, f"{c.name!r} accepts mail only from {spec.filter_name}'s addresses",
-                     exp, observed, FIX[cid])
-    if c.restrict_cert and c.cert_name:
+    by_ip = _ip_restriction_problem(spec, c) if c.restrict_ips and c.sender_ips else None
+    by_cert = _cert_restriction_problem(spec, c) if c.restrict_cert and c.cert_name else None
+    if c.restrict_ips and c.sender_ips and by_ip is None:
+        whose = (f"{spec.filter_name}'s addresses" if spec.filter_ips else "the narrow public ranges "
+                 f"of SenderIPAddresses (set filter_ips in domains.yml to confirm they are "
+                 f"{spec.filter_name}'s)")
+        return Check(cid, PASS, f"{c.name!r} accepts mail only from {whose}", exp, observed, FIX[cid])
+    if c.restrict_cert and c.cert_name and by_cert is None:
         return Check(cid, PASS, f"{c.name!r} accepts mail only from servers presenting the "
                      f"certificate {c.cert_name}", exp, observed, FIX[cid])
+    if by_ip or by_cert:
+        return Check(cid, WARN, "; ".join(p for p in (by_ip, by_cert) if p), exp, observed, FIX[cid])
     return Check(cid, WARN, f"{c.name!r} does not restrict senders: anyone can deliver to {host} "
                  f"directly, around {spec.filter_name}", exp, observed, FIX[cid])
 
@@ -584,7 +763,9 @@ def _filter_smart_host(host: str, spec: DomainSpec) -> bool:
 
 
 def outbound_route(spec: DomainSpec, export: Export) -> Check:
-    """With ``outbound: filter``, all outbound mail goes to the filter's smart hosts."""
+    """With ``outbound: filter``, all outbound mail goes to the filter's smart hosts. When the
+    filter is a catalogue service without ``smart_hosts``, hosts unlike its MX hosts can be
+    neither confirmed nor refused: ``warn``, never a ``fail`` the data cannot back."""
     cid, exp = "outbound-route", expected(spec, "outbound-route")
     if spec.outbound != "filter":
         return _info(spec, cid, "outbound: direct: Exchange Online sends to the internet itself, so "
@@ -597,6 +778,16 @@ def outbound_route(spec: DomainSpec, export: Export) -> Check:
         if not c.use_mx and c.smart_hosts and all(_filter_smart_host(h, spec) for h in c.smart_hosts):
             return Check(cid, PASS, f"{c.name!r} sends all outbound mail to {spec.filter_name} "
                          f"({', '.join(c.smart_hosts)})", exp, observed, FIX[cid])
+    service = _service(spec)
+    if service is not None and not service.smart_hosts:
+        # Nothing to compare with: a filter's outbound hosts are often named unlike its MX hosts.
+        for c in catch_all:
+            if not c.use_mx and c.smart_hosts:
+                other = ", ".join(h for h in c.smart_hosts if not _filter_smart_host(h, spec))
+                return Check(cid, WARN, f"{c.name!r} sends all outbound mail to {other}, but the "
+                             f"product cannot confirm these are {spec.filter_name}'s outbound hosts: "
+                             f"the catalogue has none; check the vendor's documentation", exp,
+                             observed, FIX[cid])
     if not catch_all:
         why = "no enabled outbound connector sends all mail (RecipientDomains *)"
     else:

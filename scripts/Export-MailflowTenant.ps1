@@ -25,6 +25,13 @@
 .PARAMETER UserPrincipalName
     Interactive sign-in: the account to sign in with (optional; a browser asks otherwise).
 
+.PARAMETER DelegatedOrganization
+    Interactive sign-in as a partner (CSP delegated administration): the customer organization to
+    export, its primary .onmicrosoft.com domain (normally <Tenant>.onmicrosoft.com) or its tenant
+    ID. Passed to Connect-ExchangeOnline -DelegatedOrganization, which works only if the customer
+    has agreed to delegated management through the CSP program; sign in with the partner account.
+    https://learn.microsoft.com/powershell/module/exchangepowershell/connect-exchangeonline
+
 .PARAMETER AppId
     App-only sign-in (nightly job): the application (client) ID of the app registration.
 
@@ -41,6 +48,9 @@
     ./scripts/Export-MailflowTenant.ps1 -Tenant contoso -UserPrincipalName admin@contoso.com
 
 .EXAMPLE
+    ./scripts/Export-MailflowTenant.ps1 -Tenant contoso -UserPrincipalName admin@partner.example -DelegatedOrganization contoso.onmicrosoft.com
+
+.EXAMPLE
     ./scripts/Export-MailflowTenant.ps1 -Tenant contoso -AppId 36ee4c6c-0812-40a2-b820-b22ebd02bce3 -CertificateThumbprint 83213AEAC56D61C97AEE5C1528F4AC5EBA7321C1
 #>
 [CmdletBinding(DefaultParameterSetName = 'Interactive')]
@@ -53,6 +63,10 @@ param(
 
     [Parameter(ParameterSetName = 'Interactive')]
     [string] $UserPrincipalName,
+
+    [Parameter(ParameterSetName = 'Interactive')]
+    [ValidatePattern('^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.onmicrosoft\.com|[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12})$')]
+    [string] $DelegatedOrganization,
 
     [Parameter(Mandatory, ParameterSetName = 'AppThumbprint')]
     [Parameter(Mandatory, ParameterSetName = 'AppFile')]
@@ -156,6 +170,9 @@ switch ($PSCmdlet.ParameterSetName) {
     }
     default {
         if ($UserPrincipalName) { $connect.UserPrincipalName = $UserPrincipalName }
+        # A partner's session mapped to the customer; the accepted-domain test below still
+        # refuses to write unless that customer is $Tenant.
+        if ($DelegatedOrganization) { $connect.DelegatedOrganization = $DelegatedOrganization }
     }
 }
 

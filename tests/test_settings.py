@@ -70,3 +70,27 @@ def test_ca_bundle(tmp_path):
     with pytest.raises(SettingsError, match="MAILFLOW_CA_BUNDLE='missing.pem': no such file") as info:
         from_mapping({"MAILFLOW_CA_BUNDLE": "missing.pem"}, tmp_path)
     assert info.value.problems[0].field == "MAILFLOW_CA_BUNDLE" and info.value.exit_code == 2
+
+
+def test_tenants_folder(tmp_path):
+    """MAILFLOW_TENANTS: the default folder may be missing (no exports yet); a folder the variable
+    names must exist, or the tenant checks would all read "no export" and the nightly stay green."""
+    assert from_mapping({}, tmp_path).tenants_dir == str(tmp_path / "tenants")  # missing: fine
+    assert from_mapping({"MAILFLOW_TENANTS": " "}, tmp_path).tenants_dir == str(tmp_path / "tenants")
+    assert from_mapping({"MAILFLOW_TENANTS": "tenants"}, tmp_path).tenants_dir == str(tmp_path / "tenants")
+    (tmp_path / "exports").mkdir()
+    assert from_mapping({"MAILFLOW_TENANTS": "exports"}, tmp_path).tenants_dir == str(tmp_path / "exports")
+    assert from_mapping({"MAILFLOW_TENANTS": str(tmp_path / "exports")}, tmp_path).tenants_dir == str(
+        tmp_path / "exports")
+    (tmp_path / "file.json").write_text("{}")
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    for value, what in [("exprots", "no such folder"), (str(tmp_path / "elsewhere"), "no such folder"),
+                        ("file.json", "not a folder"), ("gone", "a link to nothing")]:
+        with pytest.raises(SettingsError) as info:
+            from_mapping({"MAILFLOW_TENANTS": value}, tmp_path)
+        assert str(info.value) == (f"MAILFLOW_TENANTS={value!r}: {what} (the folder of Exchange Online "
+                                   "exports, <tenant>.json; unset it for the default 'tenants')")
+        assert info.value.problems[0].field == "MAILFLOW_TENANTS" and info.value.exit_code == 2
+    (tmp_path / "tenants").write_text("")  # the default name, but a file
+    with pytest.raises(SettingsError, match="MAILFLOW_TENANTS='tenants': not a folder"):
+        from_mapping({}, tmp_path)

@@ -101,8 +101,27 @@ def _ef_m365(d):
     inbound(d).update(EFSkipLastIP=False, EFSkipIPs=["40.107.1.0-40.107.1.255"])
 
 
+def _ef_skip(*ranges):
+    def change(d):
+        inbound(d).update(EFSkipLastIP=False, EFSkipIPs=list(ranges))
+    return change
+
+
 def _no_restriction(d):
     inbound(d)["RestrictDomainsToIPAddresses"] = False
+
+
+def _senders(*ranges, **more):
+    def change(d):
+        inbound(d).update(SenderIPAddresses=list(ranges), **more)
+    return change
+
+
+def _certificate(name, **more):
+    def change(d):
+        inbound(d).update({"RestrictDomainsToIPAddresses": False, "RestrictDomainsToCertificate": True,
+                           "TlsSenderCertificateName": name, **more})
+    return change
 
 
 def _disabled_dkim(d):
@@ -119,6 +138,15 @@ def _wildcard_accepted(d):
 
 def _foreign_smart_host(d):
     d["cmdlets"]["Get-OutboundConnector"][0]["SmartHosts"] = ["smtp.elsewhere.example"]
+
+
+def _smart_hosts(*hosts):
+    def change(d):
+        d["cmdlets"]["Get-OutboundConnector"][0]["SmartHosts"] = list(hosts)
+    return change
+
+
+MIMECAST = {"filter_mx": None, "filter": "mimecast", "arc_sealer": None}  # no smart_hosts in the catalogue
 
 
 def _scoped_outbound(d):
@@ -139,6 +167,12 @@ CASES = [
     ("testmode", None, {}, "efc", WARN, "only to 2 listed recipient(s) (EFUsers: test mode)"),
     ("contoso", _ef_private, {}, "efc", WARN, "private or Microsoft 365 addresses (10.0.0.0/8)"),
     ("contoso", _ef_m365, {}, "efc", WARN, "private or Microsoft 365 addresses (40.107.1.0-40.107.1.255)"),
+    # private space is found by overlap, not only at a range's ends (IANA special-purpose registries)
+    ("contoso", _ef_skip("8.0.0.0/6"), {}, "efc", WARN, "addresses (8.0.0.0/6 overlaps 10.0.0.0/8)"),
+    ("contoso", _ef_skip("9.0.0.0-11.0.0.0"), {}, "efc", WARN, "(9.0.0.0-11.0.0.0 overlaps 10.0.0.0/8)"),
+    ("contoso", _ef_skip("f000::/4"), {}, "efc", WARN, "(f000::/4 overlaps fc00::/7)"),
+    ("contoso", _ef_skip("94.100.128.0/24", "100.64.1.1"), {}, "efc", WARN, "addresses (100.64.1.1)"),
+    ("contoso", _ef_skip("94.100.128.0/24", "2a0b:1980::/32"), {}, "efc", PASS, "skips 94.100.128.0/24"),
     ("fabrikam", None, {}, "efc", FAIL, "Enhanced Filtering is off"),
     ("exo", None, {"scenario": TP, "filter_mx": ["*.filter.example"]}, "efc", FAIL,
      "no enabled Partner inbound connector"),
@@ -152,6 +186,35 @@ CASES = [
     ("exo", None, {"scenario": TP, "filter_mx": ["*.filter.example"]}, "connector-lockdown", WARN,
      "No inbound connector restricts senders"),
     ("exo", None, {}, "connector-lockdown", INFO, "Does not apply"),
+    # ... restricted, but not to the filter: too wide (wider than /16, IPv6 /32), private or
+    # reserved, without the filter's addresses (filter_ips), or a certificate that is not the filter's
+    ("contoso", _senders("0.0.0.0/0"), {}, "connector-lockdown", WARN,
+     "'From filter' is restricted to SenderIPAddresses wider than a /16 (IPv6: /32): 0.0.0.0/0 lets a "
+     "large part of the internet deliver, not only the filtering service; list only the filtering service's"),
+    ("contoso", _senders("94.100.0.0/15"), {}, "connector-lockdown", WARN, "wider than a /16 (IPv6: /32)"),
+    ("contoso", _senders("94.100.128.0/24", "2a0b::/31"), {}, "connector-lockdown", WARN,
+     "wider than a /16 (IPv6: /32): 2a0b::/31 lets a"),
+    ("contoso", _senders("94.100.0.0/16"), {}, "connector-lockdown", PASS, "accepts mail only from"),
+    ("contoso", _senders("94.100.128.0/24", "172.16.0.0-172.16.0.9", "9.255.255.0-10.0.0.1"), {},
+     "connector-lockdown", WARN, "hold private or reserved addresses (172.16.0.0-172.16.0.9, "
+     "9.255.255.0-10.0.0.1 overlaps 10.0.0.0/8), never"),
+    ("contoso", _senders("94.100.200.0/24"), {}, "connector-lockdown", WARN,
+     "SenderIPAddresses [94.100.200.0/24], which do not hold the filtering service's address(es) "
+     "94.100.128.10 (filter_ips): the restriction admits someone else"),
+    ("testmode", None, {}, "connector-lockdown", PASS,
+     "only from the narrow public ranges of SenderIPAddresses (set filter_ips in domains.yml"),
+    ("contoso", _certificate("mail.attacker.example"), {}, "connector-lockdown", WARN,
+     "restricted to the certificate mail.attacker.example, which is not the filtering service's (its hosts "
+     "are in filter.example): whoever holds"),
+    ("contoso", _certificate("filter.example.attacker.example"), {}, "connector-lockdown", WARN,
+     "which is not the filtering service's"),
+    ("contoso", _certificate("mx1.filter.example", RestrictDomainsToIPAddresses=True,
+                             SenderIPAddresses=["0.0.0.0/0"]), {}, "connector-lockdown", PASS,
+     "presenting the certificate mx1.filter.example"),
+    ("contoso", _certificate("mail.attacker.example", RestrictDomainsToIPAddresses=True,
+                             SenderIPAddresses=["0.0.0.0/1"]), {}, "connector-lockdown", WARN,
+     "0.0.0.0/1 lets a large part of the internet deliver, not only the filtering service; list only "
+     "the filtering service's sending ranges; 'From filter' is restricted to the certificate"),
     # arc-sealer
     ("contoso", None, {}, "arc-sealer", PASS, "filter.example is a trusted ARC sealer"),
     ("hybrid", None, {}, "arc-sealer", PASS, "filter.example is a trusted ARC sealer"),
@@ -182,6 +245,18 @@ CASES = [
     ("contoso", None, {"filter_mx": None, "filter": "proofpoint", "arc_sealer": None}, "outbound-route",
      FAIL, "sends to smtp.filter.example, not only Proofpoint's hosts"),
     ("contoso", _foreign_smart_host, {}, "outbound-route", FAIL, "smtp.elsewhere.example"),
+    # a catalogue filter without smart_hosts: hosts unlike its MX hosts cannot be judged either way
+    ("contoso", _smart_hosts("eu-smtp-o365-outbound-1.mimecast.com", "eu-smtp-o365-outbound-2.mimecast.com"),
+     MIMECAST, "outbound-route", WARN,
+     "'To filter' sends all outbound mail to eu-smtp-o365-outbound-1.mimecast.com, "
+     "eu-smtp-o365-outbound-2.mimecast.com, but the product cannot confirm these are Mimecast's "
+     "outbound hosts: the catalogue has none; check the vendor's documentation"),
+    ("contoso", _smart_hosts("eu-smtp-inbound-1.mimecast.com", "relay.elsewhere.example"), MIMECAST,
+     "outbound-route", WARN, "sends all outbound mail to relay.elsewhere.example, but"),
+    ("contoso", _smart_hosts("eu-smtp-inbound-1.mimecast.com"), MIMECAST, "outbound-route", PASS,
+     "sends all outbound mail to Mimecast"),
+    ("contoso", _scoped_outbound, MIMECAST, "outbound-route", FAIL, "no enabled outbound connector sends all mail"),
+    ("fabrikam", None, MIMECAST, "outbound-route", FAIL, "looks up MX records"),
     ("contoso", _scoped_outbound, {}, "outbound-route", FAIL, "no enabled outbound connector sends all mail"),
     ("fabrikam", None, {}, "outbound-route", FAIL, "looks up MX records"),
     ("testmode", None, {"outbound": "filter"}, "outbound-route", FAIL, "no enabled outbound connector"),
@@ -205,7 +280,7 @@ CONTRACT = {
     "efc": {PASS, WARN, FAIL, INFO}, "connector-lockdown": {PASS, WARN, INFO},
     "arc-sealer": {PASS, WARN, INFO}, "scl-bypass": {PASS, WARN, INFO},
     "dkim-signing": {PASS, WARN, FAIL}, "accepted-domain": {PASS, FAIL},
-    "outbound-route": {PASS, FAIL, INFO},
+    "outbound-route": {PASS, WARN, FAIL, INFO},  # warn: the catalogue knows no smart hosts
 }
 
 
@@ -384,6 +459,92 @@ def test_hostile_files_give_one_message_not_a_traceback(tmp_path):
     assert info.value.problems == ["field 'exported_at': missing"]
 
 
+def _write(tmp_path, text: str, name: str = "contoso") -> Path:
+    (tmp_path / f"{name}.json").write_text(text, encoding="utf-8")
+    return tmp_path / f"{name}.json"
+
+
+def test_a_number_longer_than_any_property_is_one_clear_error(tmp_path):
+    """Python refuses integers of more than 4,300 digits with a bare ValueError (a traceback
+    before); the loader refuses anything over MAX_DIGITS itself, saying where."""
+    text = json.dumps(raw("contoso"), indent=1)
+    at = text.index('"SetSCL": -1') + len('"SetSCL": ')
+    line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+    for digits in (5000, tenant.MAX_DIGITS + 1):
+        path = _write(tmp_path, text.replace('"SetSCL": -1', '"SetSCL": -' + "1" * digits))
+        with pytest.raises(tenant.ExportError) as info:
+            tenant.load(path)
+        assert str(info.value) == (f"{path}: line {line}, column {column}: a number of {digits} digits, "
+                                   "longer than any property of an export holds (a damaged file?)")
+        assert info.value.kinds == {errors.UNREADABLE} and info.value.exit_code == 2
+    # a long run of digits inside a string is text, not the number the message points at
+    data = raw("contoso")
+    data["cmdlets"]["Get-TransportRule"][0]["Name"] = "9" * 100
+    path = _write(tmp_path, json.dumps(data).replace('"SetSCL": null', '"SetSCL": ' + "7" * 70))
+    with pytest.raises(tenant.ExportError, match=r"line 1, column \d+: a number of 70 digits") as info:
+        tenant.load(path)
+    column = int(re.search(r"column (\d+)", str(info.value)).group(1))
+    assert path.read_text()[column - 1:].startswith("7" * 70)
+    assert tenant.load(_write(tmp_path, json.dumps(raw("contoso")))).tenant  # ordinary numbers load
+
+
+def test_a_lone_surrogate_is_refused_naming_the_field(tmp_path):
+    """"\\ud800" is valid JSON but no UTF-8 can hold it: before, the build wrote the pages and
+    then crashed writing drift.json (UnicodeEncodeError, a half-written site)."""
+    data = raw("contoso")
+    data["cmdlets"]["Get-AcceptedDomain"].append({"DomainName": "x", "DomainType": "Authoritative"})
+    text = json.dumps(data).replace('"DomainName": "x"', '"DomainName": "\\ud800evil"')
+    text = text.replace('"DomainType": "Authoritative"}]', '"DomainType": "Authoritative", "\\udfffkey": 1}]')
+    with pytest.raises(tenant.ExportError) as info:
+        tenant.load(_write(tmp_path, text))
+    assert info.value.problems == [
+        "field 'cmdlets.Get-AcceptedDomain[2]': the key '\\udfffkey' holds \\udfff, a lone UTF-16 "
+        "surrogate (a broken \\u escape) that no UTF-8 text can hold",
+        "field 'cmdlets.Get-AcceptedDomain[2].DomainName': holds \\ud800, a lone UTF-16 surrogate "
+        "(a broken \\u escape) that no UTF-8 text can hold"]
+    assert info.value.problems[1].field == "cmdlets.Get-AcceptedDomain[2].DomainName"
+    str(info.value).encode("utf-8")  # the message itself can be printed
+    paired = text.replace("\\ud800evil", "\\ud83d\\ude00").replace("\\udfffkey", "key")
+    assert "\U0001f600" in tenant.load(_write(tmp_path, paired)).accepted_domains  # a pair is one character
+
+
+def test_a_key_given_twice_is_refused_naming_the_object_and_the_key(tmp_path):
+    """json.loads keeps the last of two equal keys silently; so did the loader."""
+    text = json.dumps(raw("contoso"))
+    text = text.replace('"EFSkipLastIP": true', '"EFSkipLastIP": false, "EFSkipLastIP": true', 1)
+    text = text.replace('"exported_at"', '"tenant": "x.onmicrosoft.com", "exported_at"', 1)
+    with pytest.raises(tenant.ExportError) as info:
+        tenant.load(_write(tmp_path, text))
+    assert info.value.problems[:2] == [
+        "the top level: the key 'tenant' appears more than once (which value was meant is unknown: "
+        "export the tenant again)",
+        "field 'cmdlets.Get-InboundConnector[0]': the key 'EFSkipLastIP' appears more than once "
+        "(which value was meant is unknown: export the tenant again)"]
+    assert len(info.value.problems) == 2
+    assert info.value.problems[1].field == "cmdlets.Get-InboundConnector[0]"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda t: t.replace('"SetSCL": -1', '"SetSCL": -' + "1" * 5000),
+    lambda t: t.replace('"Name": "To filter"', '"Name": "\\ud800evil"'),
+    lambda t: t.replace('"EFSkipLastIP": false', '"EFSkipLastIP": false, "EFSkipLastIP": true', 1),
+], ids=["5000-digits", "lone-surrogate", "duplicate-key"])
+def test_damaged_exports_stop_check_and_the_build_with_exit_2_and_no_site(tmp_path, damage):
+    project = tenant_project(tmp_path, exports=("contoso",))
+    export = project / "tenants" / "fabrikam.json"
+    export.write_text(damage((FIXTURES / "fabrikam.json").read_text(encoding="utf-8")), encoding="utf-8")
+    assert export.read_text(encoding="utf-8") != (FIXTURES / "fabrikam.json").read_text(encoding="utf-8")
+    quiet = {"MAILFLOW_NAMESERVERS": "127.0.0.1:9"}  # never asked: the exports are read first
+    result = cli(project, "check", **quiet)
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    assert "Traceback" not in result.stderr and "tenants/fabrikam.json: " in result.stderr
+    built = build(project, **quiet)
+    assert built.returncode != 0 and "Traceback" not in built.output
+    assert "tenants/fabrikam.json: " in built.output
+    assert not (project / "site" / "drift.json").exists()
+    assert not (project / "site" / "index.html").exists()
+
+
 def test_a_byte_order_mark_is_accepted(tmp_path):
     (tmp_path / "contoso.json").write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "contoso.json").read_bytes())
     assert tenant.load(tmp_path / "contoso.json").tenant == "contoso.onmicrosoft.com"
@@ -397,6 +558,19 @@ def test_load_for_reads_only_the_named_tenants(tmp_path):
     assert tenant.load_for(tmp_path / "missing", ["contoso"]) == {}
     with pytest.raises(tenant.ExportError, match="broken-types.json"):
         tenant.load_for(tmp_path, ["broken-types"])
+
+
+def test_an_export_name_that_is_not_a_file_is_an_error_not_no_export(tmp_path):
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "dangling.json").symlink_to(tmp_path / "moved-away.json")
+    for name, what in [("folder", "a folder"), ("dangling", "a link to nothing")]:
+        with pytest.raises(tenant.ExportError) as info:
+            tenant.load_for(tmp_path, [name])
+        assert str(info.value) == (f"{tmp_path / name}.json: is {what}, not an export file (write the "
+                                   "tenant's export here, or remove it)")
+        assert info.value.kinds == {errors.UNREADABLE} and info.value.exit_code == 2
+    (tmp_path / "contoso.json").symlink_to(FIXTURES / "contoso.json")  # a link to a file is that file
+    assert tenant.load_for(tmp_path, ["contoso"])["contoso"].tenant == "contoso.onmicrosoft.com"
 
 
 def test_catalogue_fields_for_the_tenant_checks():
@@ -481,6 +655,53 @@ def test_export_script_writes_the_properties_the_fixtures_hold():
                    "Get-AcceptedDomain", "Get-TransportRule"):
         written = set(re.findall(r"(\w+) = '(?:text|bool|int|strings)'", blocks[cmdlet]))
         assert set(fixture[cmdlet][0]) <= written, (cmdlet, set(fixture[cmdlet][0]) - written)
+
+
+def _descendants(node):
+    todo = list(node.children)
+    while todo:
+        node = todo.pop(0)
+        yield node
+        todo.extend(node.children)
+
+
+def script_parameters_and_assignments(source: bytes) -> tuple[dict, list[str]]:
+    """The script's own parameters (name -> attribute texts) and every assignment, from the
+    tree-sitter parse."""
+    import tree_sitter_powershell
+    from tree_sitter import Language, Parser
+
+    root = Parser(Language(tree_sitter_powershell.language())).parse(source).root_node
+    text = lambda n: source[n.start_byte:n.end_byte].decode()  # noqa: E731
+    block = next(n for n in root.children if n.type == "param_block")
+    params = {}
+    for node in block.children:
+        if node.type == "parameter_list":
+            for p in (c for c in node.children if c.type == "script_parameter"):
+                name = next(text(c) for c in p.children if c.type == "variable")
+                params[name] = [text(c) for c in _descendants(p) if c.type == "attribute"]
+    return params, [text(n) for n in _descendants(root) if n.type == "assignment_expression"]
+
+
+def test_export_script_can_export_a_customer_tenant_from_a_partner_account():
+    """Connect-ExchangeOnline -DelegatedOrganization (Microsoft Learn: "the customer organization
+    that you want to manage ... the primary .onmicrosoft.com domain or tenant ID", CSP delegated
+    management only): optional, interactive sign-in only, passed to Connect-ExchangeOnline."""
+    params, assignments = script_parameters_and_assignments(SCRIPT.read_bytes())
+    attributes = params["$DelegatedOrganization"]
+    assert "[Parameter(ParameterSetName = 'Interactive')]" in attributes and "[string]" in attributes
+    assert not any("Mandatory" in a for a in attributes)
+    pattern = re.search(r"ValidatePattern\('(.*)'\)", " ".join(attributes)).group(1)
+    for good in ("contoso.onmicrosoft.com", "36ee4c6c-0812-40a2-b820-b22ebd02bce3"):
+        assert re.fullmatch(pattern, good, re.I)
+    for bad in ("contoso.com", "contoso.onmicrosoft.com; Set-InboundConnector", "-x.onmicrosoft.com"):
+        assert not re.fullmatch(pattern, bad, re.I)
+    assert "$connect.DelegatedOrganization = $DelegatedOrganization" in assignments
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert ".PARAMETER DelegatedOrganization" in text
+    assert "learn.microsoft.com/powershell/module/exchangepowershell/connect-exchangeonline" in text
+    export_page = (SCRIPT.parent.parent / "docs" / "tenant" / "export.md").read_text(encoding="utf-8")
+    assert "-DelegatedOrganization" in export_page
 
 
 # ---- the site and the CLI ---------------------------------------------------------------------
@@ -590,12 +811,30 @@ def test_cli_check_json_and_a_broken_export(bind_server, tmp_path):
     assert result.stderr.startswith("error: ") and "tenants/fabrikam.json: line 1, column" in result.stderr
     assert "truncated?" in result.stderr and "Traceback" not in result.stderr
 
-    other = dict(MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_TENANTS=str(tmp_path / "elsewhere"))
-    result = cli(project, "check", "--json", **other)  # MAILFLOW_TENANTS points at no folder
+    shutil.rmtree(project / "tenants")  # the default folder, not made yet: no exports
+    result = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=bind_server.address)
     assert result.returncode == 1  # bypass.example's MX still bypasses the filter
     reports = json.loads(result.stdout)
     assert all(d["tenant_export"] is None for d in reports)
     assert {c["status"] for d in reports for c in d["checks"] if c["id"] in tenant.TENANT_CHECK_IDS} == {"info"}
+
+    other = dict(MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_TENANTS=str(tmp_path / "elsewhere"))
+    result = cli(project, "check", "--json", **other)  # MAILFLOW_TENANTS points at no folder
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert f"MAILFLOW_TENANTS='{tmp_path / 'elsewhere'}': no such folder" in result.stderr
+
+
+def test_a_named_tenants_folder_that_is_not_there_stops_the_build(tmp_path):
+    project = tenant_project(tmp_path)
+    built = build(project, MAILFLOW_NAMESERVERS="127.0.0.1:9", MAILFLOW_TENANTS="tenant")  # a typo
+    assert built.returncode != 0 and "Traceback" not in built.output
+    assert "MAILFLOW_TENANTS='tenant': no such folder" in built.output
+    assert not (project / "site" / "drift.json").exists()
+    (project / "tenants" / "contoso.json").unlink()
+    (project / "tenants" / "contoso.json").mkdir()  # where the export should be: a folder
+    built = build(project, MAILFLOW_NAMESERVERS="127.0.0.1:9")
+    assert built.returncode != 0 and "Traceback" not in built.output
+    assert "tenants/contoso.json: is a folder, not an export file" in built.output
 
 
 def test_offline_judges_the_tenant_checks_from_the_export_and_the_baseline(bind_server, tmp_path):
