@@ -1,5 +1,6 @@
 """MkDocs hooks: add the generated pages (the domain index and one page per checked domain),
-and give each domain page its title.
+give each domain page its title, and put into each page the HTML blocks the macros kept out of
+Markdown (``site.State.stash``).
 
 Hooks run after plugins, so mkdocs-macros' ``on_config`` (``define_env``) has already put this
 build's state on its plugin instance; the hooks read it from ``config.plugins`` and import nothing
@@ -39,3 +40,16 @@ def on_pre_page(page, config, files):
     if generated is not None and generated.title is not None:
         page.title = generated.title
     return page
+
+
+def on_page_content(html, page, config, files):
+    """Put the HTML blocks the macros kept out of Markdown into the page (site.State.stash),
+    except those the search index leaves out anyway."""
+    state = _state(config)
+    return state.unstash(html) if state is not None else html
+
+
+def on_post_page(output, page, config):
+    """After the search index has read the page: put in the search-excluded blocks."""
+    state = _state(config)
+    return state.unstash(output, late=True) if state is not None else output

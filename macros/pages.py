@@ -83,9 +83,10 @@ def status_banners(run, report=None, link=None) -> Markup:
     return out
 
 
-def domain_page_markdown(run, report, link, md_link) -> str:
+def domain_page_markdown(run, report, link, md_link, stash=lambda block: block) -> str:
     """The whole page of one domain. ``link`` gives HTML hrefs, ``md_link`` Markdown link paths
-    (checked by ``--strict``) from the current page to a ``.md`` file."""
+    (checked by ``--strict``) from the current page to a ``.md`` file; ``stash`` keeps a finished
+    HTML block out of Markdown (the site's ``State.stash``)."""
     spec = report.spec
     scenario_md = md_link(f"scenarios/{spec.scenario}.md") if spec.scenario in SCENARIOS else None
     scenario = f"[{spec.scenario}]({scenario_md})" if scenario_md else str(render.text(spec.scenario))
@@ -101,17 +102,17 @@ def domain_page_markdown(run, report, link, md_link) -> str:
         "",
         "## Mail route",
         "Where mail goes, from the records observed now; each hop is coloured by the check that judges it.",
-        render.mail_route(report),
+        stash(render.mail_route(report)),
         "## Checks",
         render.tenant_export_line(report.tenant_export),
-        render.checks_table(report.checks, link),
+        stash(render.checks_table(report.checks, link)),
         "## Record sets and drift",
         "Compared with the last accepted baseline; a difference is looked up twice before it counts.",
-        render.records_table(report.records),
+        stash(render.records_table(report.records)),
         "## SPF include tree",
-        render.spf_tree(report.spf_tree),
+        stash(render.spf_tree(report.spf_tree)),
         "## Every lookup",
-        render.lookups_table(report.lookups),
+        stash(render.lookups_table(report.lookups)),
     ]
     return "\n".join(str(p) for p in parts)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +44,41 @@ class State:
     config: config_mod.Config | None = None
     run: engine.RunReport | None = None
     pages: dict[str, pages.GeneratedPage] = field(default_factory=dict)
+    #: finished HTML blocks waiting for their page's HTML (:meth:`stash`), by placeholder key
+    blocks: dict[str, str] = field(default_factory=dict)
+    #: the keys of blocks the search index leaves out anyway: put in after it is built
+    late: set[str] = field(default_factory=set)
+    nonce: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    def stash(self, html) -> Markup:
+        """Keep a finished, escaped HTML block out of Markdown: a placeholder now, the block
+        itself once the page is HTML (:meth:`unstash`). Markdown would only copy the block,
+        after parsing every tag of it, and the search plugin would parse again what it then
+        leaves out (``data-search-exclude``): at a thousand domains, that parsing was most of a
+        build. Blocks that are all search-excluded go in after the index is built (the
+        ``on_post_page`` hook), the others before (``on_page_content``), so the index is the
+        same. The key carries this build's random nonce, so no page text can name a block."""
+        text = str(html)
+        key = f"{self.nonce}-{len(self.blocks)}"
+        self.blocks[key] = text
+        if _search_excluded(text):
+            self.late.add(key)
+        return Markup(f'<div data-mf-block="{key}"></div>' + ("\n" if text.endswith("\n") else ""))
+
+    def unstash(self, html: str, late: bool = False) -> str:
+        """``html`` with this build's placeholders replaced by their blocks: the late ones
+        (search-excluded) when ``late``, else the others; each block is used once."""
+        if not self.blocks:
+            return html
+
+        def put(match):
+            key = match[1]
+            if (key in self.late) != late:
+                return match[0]
+            self.late.discard(key)
+            return self.blocks.pop(key, match[0])
+
+        return re.sub(rf'<div data-mf-block="({self.nonce}-\d+)"></div>', put, html)
 
     def domain(self, name: str) -> engine.DomainReport:
         spec = self.config.get(name) if self.config else None
@@ -51,6 +88,17 @@ class State:
 
     def report_of(self, spec) -> engine.DomainReport:
         return next(d for d in self.run.domains if d.spec is spec or d.spec.ascii == spec.ascii)
+
+
+#: render.block()'s opening tag of a block the search index leaves out
+_EXCLUDED_BLOCK = re.compile(r'<div class="mf [^"<>]*" data-search-exclude>')
+
+
+def _search_excluded(text: str) -> bool:
+    """True when every part of ``text`` is a search-excluded ``render.block`` (single-line
+    ``<div>`` blocks with no ``<div>`` inside, separated by blank lines)."""
+    parts = [p.strip() for p in text.split("\n\n") if p.strip()]
+    return bool(parts) and all(_EXCLUDED_BLOCK.match(p) and p.count("<div") == 1 for p in parts)
 
 
 def state_of(plugin) -> State | None:
@@ -141,7 +189,7 @@ def define_env(env):
             report = state.report_of(generated.spec)
         else:
             report = state.domain(name)
-        return pages.domain_page_markdown(state.run, report, _linker(env), _md_linker(env))
+        return pages.domain_page_markdown(state.run, report, _linker(env), _md_linker(env), state.stash)
 
     @env.macro
     def domain_checks(name: str) -> Markup:
@@ -150,7 +198,7 @@ def define_env(env):
         link = _linker(env)
         return (pages.status_banners(state.run, report, link)
                 + render.tenant_export_line(report.tenant_export)
-                + render.checks_table(report.checks, link))
+                + state.stash(render.checks_table(report.checks, link)))
 
     @env.macro
     def record_set(name: str, rdtype: str = "MX", owner: str | None = None) -> Markup:
@@ -160,13 +208,13 @@ def define_env(env):
         rows = [r for r in report.records if r.name == wanted and r.type == rdtype.upper()]
         if not rows:
             lookups = [lk for lk in report.lookups if lk.name == wanted and lk.rdtype == rdtype.upper()]
-            return render.lookups_table(lookups)
-        return render.records_table(rows)
+            return state.stash(render.lookups_table(lookups))
+        return state.stash(render.records_table(rows))
 
     @env.macro
     def spf_tree(name: str) -> Markup:
         """The SPF include/redirect tree of one domain with its lookup count."""
-        return render.spf_tree(state.domain(name).spf_tree)
+        return state.stash(render.spf_tree(state.domain(name).spf_tree))
 
     @env.macro
     def scenario_status(scenario: str) -> Markup:
@@ -175,21 +223,22 @@ def define_env(env):
             raise ValueError(f"unknown scenario {scenario!r} (one of {', '.join(SCENARIOS)})")
         reports = [d for d in state.run.domains if d.spec.scenario == scenario]
         link = _linker(env)
-        return pages.status_banners(state.run, link=link) + render.scenario_domains(reports, link, scenario)
+        return pages.status_banners(state.run, link=link) + state.stash(
+            render.scenario_domains(reports, link, scenario))
 
     @env.macro
     def domains_table() -> Markup:
         """Every checked domain with its worst status, worst first, with a filter box."""
         link = _linker(env)
-        return pages.status_banners(state.run, link=link) + render.domains_table(
-            state.run.domains, link, filter_box=True)
+        return pages.status_banners(state.run, link=link) + state.stash(render.domains_table(
+            state.run.domains, link, filter_box=True))
 
     @env.macro
     def drift_report() -> Markup:
         """Every record set that drifted from the baseline (or that there is no baseline), and how
         to accept a change."""
         link = _linker(env)
-        return pages.status_banners(state.run, link=link) + nightly.drift_page(state.run, link)
+        return pages.status_banners(state.run, link=link) + state.stash(nightly.drift_page(state.run, link))
 
     @env.macro
     def checks_banner() -> Markup:

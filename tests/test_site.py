@@ -10,6 +10,7 @@ import re
 import time
 
 import pytest
+from markupsafe import Markup
 
 from macros.tenant import TENANT_CHECK_IDS
 from tests.support.sites import (DOMAINS, HOSTILE_MARKERS, HOSTILE_NAMES, build, cli, hostile_config,
@@ -40,6 +41,38 @@ def test_every_domain_gets_a_page_and_the_index_lists_them(live):
             assert f'id="check-{check_id}"' in page
         assert f'href="{ascii_name}/"' in index or f'href="./{ascii_name}/"' in index
     assert "bücher.example" in live.page("domains/xn--bcher-kva.example/")
+
+
+def test_every_block_kept_out_of_markdown_is_back_in_its_page(live):
+    """site.State.stash: the macros' HTML blocks skip Markdown (and search-excluded ones the
+    search index); every placeholder is replaced in the written page, none is left over."""
+    pages = live.html_files()
+    assert len(pages) > 20
+    for path in pages:
+        assert "data-mf-block" not in path.read_text(encoding="utf-8"), path
+    page = live.page("domains/contoso.example/")
+    for block in ("mf-route-block", "mf-checks-block", "mf-records-block", "mf-spf-block", "mf-lookups-block"):
+        assert f'class="mf {block}"' in page, block
+    index = (live.site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "data-mf-block" not in index and "contoso.example" in index
+
+
+def test_a_placeholder_written_in_a_page_is_not_a_block():
+    """Block keys carry the build's random nonce: a note that writes a placeholder by hand
+    gets nothing, and each block is put in once, before or after the search index as it should."""
+    from macros.render import block
+    from macros.site import State
+
+    state = State()
+    early = state.stash(block(Markup("<p>searchable</p>"), "mf-x", dns=False))
+    late = state.stash(block(Markup("<p>dns text</p>"), "mf-y"))
+    forged = '<div data-mf-block="0000000000000000-0"></div>'
+    html = f"{early}{late}{forged}"
+    first = state.unstash(html)
+    assert "searchable" in first and "dns text" not in first and forged in first
+    second = state.unstash(first, late=True)
+    assert "dns text" in second and forged in second and "data-mf-block=\"" + state.nonce not in second
+    assert state.unstash(html) == html  # each block is put in once
 
 
 def test_verdicts_match_the_zones(live):
