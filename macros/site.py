@@ -25,7 +25,9 @@ from mkdocs.utils import get_relative_url
 
 from . import baseline as baseline_mod
 from . import config as config_mod
-from . import engine, feed, nightly, pages, render, settings as settings_mod, tenant as tenant_mod
+from . import engine, feed, nightly, pages, render
+from . import settings as settings_mod
+from . import tenant as tenant_mod
 from .errors import MailflowError
 from .model import SCENARIOS
 from .records import normalize_name

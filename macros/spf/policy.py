@@ -21,9 +21,10 @@ outcomes out.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from .. import catalogue as catalogue_mod
 from .evaluation import Evaluation, Request
@@ -32,7 +33,7 @@ from .tree import NodeStatus, Tree, analyze
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import DomainSpec
-    from ..resolve import Answers, Lookup
+    from ..resolve import Answers
 
 M365_SPF = "spf.protection.outlook.com"
 UNLISTED = ("192.0.2.1", "2001:db8::1")
