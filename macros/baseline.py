@@ -232,8 +232,9 @@ def dump(baseline: Baseline) -> str:
     return HEADER + body
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file in the same folder and a rename.
+def write_atomic(path: str, text) -> None:
+    """Write ``text`` (a string, or an iterable of strings written one after another) to
+    ``path`` through a temp file in the same folder and a rename.
 
     A symlinked ``path`` stays a link: its target is replaced (``os.replace`` on the link itself
     would turn it into a plain file and leave the target stale). Temp files that an earlier,
@@ -253,7 +254,10 @@ def write_atomic(path: str, text: str) -> None:
     try:
         os.fchmod(fd, mode)  # mkstemp makes 0600; keep the file readable as before
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                fh.writelines(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)

@@ -256,11 +256,12 @@ def on_post_build(env):
         return
     site_dir = Path(env.conf["site_dir"])
     target = site_dir / "drift.json"
-    data = run.to_dict()
+    changes = {}
     if state.settings is not None:
-        data["baseline"]["path"] = os.path.relpath(state.settings.baseline_file,
-                                                   Path(env.conf["config_file_path"]).parent)
-    baseline_mod.write_atomic(str(target), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        changes["baseline"] = {"path": os.path.relpath(state.settings.baseline_file,
+                                                       Path(env.conf["config_file_path"]).parent),
+                               "written_at": run.baseline.written_at}
+    baseline_mod.write_atomic(str(target), run.json_chunks(**changes))
     feed.write(run, site_dir, env.conf.get("site_url"))  # drift.xml, the Atom feed of drift
     if state.settings is not None and state.settings.fail_on_drift:
         problems = run.problems()

@@ -257,3 +257,19 @@ def test_a_change_that_stays_is_confirmed_by_the_second_look_and_counted():
     assert [(r.type, r.name) for r in report.drifted] == [("MX", "contoso.example.")]
     assert report.drifted[0].removed == tuple(CONTOSO_MX[1:]) and report.flapped == []
     assert len(asked[("contoso.example", "TXT")]) == 1  # unchanged sets are asked once
+
+
+def test_drift_json_written_in_pieces_is_the_same_text(bind_server):
+    """RunReport.json_chunks: one domain's dict at a time, byte for byte what json.dumps of the
+    whole report gives (with the site's own baseline path)."""
+    import json
+
+    config = make_config(CONTOSO, NESTED, {"name": "bücher.example", "scenario": "exchange-online"})
+    run = engine.run(config, Resolver(bind_server.nameservers, timeout=1, lifetime=2),
+                     Baseline(path="memory"), confirm_delay=0)
+    whole = run.to_dict()
+    assert "".join(run.json_chunks()) == json.dumps(whole, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    changed = {"baseline": {"path": "baseline.yml", "written_at": None}}
+    assert "".join(run.json_chunks(**changed)) == json.dumps(
+        {**whole, **changed}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "".join(engine.RunReport(**{**run.__dict__, "domains": []}).json_chunks()).count('"domains": []') == 1
