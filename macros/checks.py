@@ -614,29 +614,17 @@ def standards_queries(spec: DomainSpec) -> list[tuple[str, str]]:
             *((name, "TXT") for name in dmarc_mod.walk_names(spec.ascii)[1:])]
 
 
-def _walk_answers(spec: DomainSpec, get) -> list | None:
-    """``(name, definite, txt values)`` of every tree-walk name; None when one is not asked yet."""
+def _walk(spec: DomainSpec, get) -> "dmarc_mod.Discovery | None":
+    """The tree walk from ``get(name, type) -> Lookup | None``, with the organizational domain
+    the same answers give; None when a needed lookup is missing from ``get`` (not asked yet)."""
     answers = []
     for name in dmarc_mod.walk_names(spec.ascii):
         lookup = get(name, "TXT")
         if lookup is None:
             return None
         answers.append((name, lookup.definite, lookup.values if lookup.found else ()))
-    return answers
-
-
-def _walk(spec: DomainSpec, get) -> "dmarc_mod.Discovery | None":
-    """The tree walk from ``get(name, type) -> Lookup | None``; None when a needed lookup is
-    missing from ``get`` (not asked yet)."""
-    answers = _walk_answers(spec, get)
-    return None if answers is None else dmarc_mod.walk(answers, _exists(spec, get))
-
-
-def _report_destinations(spec: DomainSpec, get, walk: "dmarc_mod.Discovery") -> list[tuple[str, str, bool]]:
-    """:func:`report_destinations` of the record the walk found, inside or outside the
-    domain's organizational domain (RFC 9989 tree walk)."""
-    org = dmarc_mod.organizational_domain(spec.ascii, _walk_answers(spec, get) or ())
-    return report_destinations(walk.record, walk.found_at, org)
+    return replace(dmarc_mod.walk(answers, _exists(spec, get)),
+                   organization=dmarc_mod.organizational_domain(spec.ascii, answers))
 
 
 def _exists(spec: DomainSpec, get) -> bool:
@@ -680,7 +668,7 @@ def dependent_queries(spec: DomainSpec, get) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = []
     walk = _walk(spec, get)
     if walk is not None and walk.record is not None:
-        for _, dest, outside in _report_destinations(spec, get, walk):
+        for _, dest, outside in report_destinations(walk.record, walk.found_at, walk.organization):
             if outside:
                 keys.append((report_auth_name(walk.found_at, dest), "TXT"))
     if needs_policy(spec, get):
@@ -714,7 +702,8 @@ class _Standards:
         self.policy_host = [answers.get(mtasts.lookup_name(spec.fqdn), t) for t in ("A", "AAAA")]
         self.report_auth = {}
         if self.walk.record is not None:
-            for _, dest, outside in _report_destinations(spec, get, self.walk):
+            for _, dest, outside in report_destinations(self.walk.record, self.walk.found_at,
+                                                        self.walk.organization):
                 if outside:
                     self.report_auth[dest] = get(report_auth_name(self.walk.found_at, dest), "TXT")
 

@@ -229,6 +229,7 @@ class Discovery:
     tag: str                    # "p", "sp" or "np": which policy applies
     reason: str
     unknown_name: str = ""      # the name whose lookup got no definite answer
+    organization: str = ""      # the organizational domain (:func:`organizational_domain`)
 
     @property
     def policy(self) -> str | None:
