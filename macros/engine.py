@@ -190,13 +190,10 @@ class RunReport:
         yield from json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False).iterencode(data)
         yield "\n"
 
-
     def problems(self) -> list:
         """Why a nightly build should fail, as typed findings (macros/nightly.py)."""
         return nightly.problems(self)
 
-
-# ---- the run -----------------------------------------------------------------------------------
 
 class _Lazy(list):
     """A list json's pure-Python encoder (used whenever ``indent`` is set) iterates: each
@@ -215,6 +212,8 @@ class _Lazy(list):
     def __iter__(self):
         return (d.to_dict() for d in self._domains)
 
+
+# ---- the run -----------------------------------------------------------------------------------
 
 def make_resolver(nameservers, config: Config) -> Resolver:
     """The run's one resolver: ``MAILFLOW_NAMESERVERS`` (or the system's) with domains.yml's

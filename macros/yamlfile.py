@@ -19,6 +19,8 @@ Every failure is one :class:`LoadError` with a line, never a traceback.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import yaml
 
 MAX_DEPTH = 64
@@ -100,6 +102,21 @@ class _Scalars(yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
         return self.yaml_constructors[tag](self, node), tag
 
 
+#: A mapping's frame between a value and the next key.
+_NO_KEY = object()
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A mapping or sequence being built, and for a mapping the key waiting for its value."""
+
+    container: Mapping | Sequence
+    key: object = None          # the pending key (:data:`_NO_KEY` when none), mappings only
+    key_line: int | None = None
+    merge: bool = False         # the pending key is ``<<``
+    merges: list = field(default_factory=list)  # mappings merged in (``<<``), applied at the end
+
+
 class _Builder:
     """Builds :class:`Mapping` / :class:`Sequence` values straight from parser events, without
     PyYAML's node graph (which, for a baseline of 5,000 domains, took a gigabyte and a minute and
@@ -107,7 +124,7 @@ class _Builder:
 
     def __init__(self):
         self.scalars = _Scalars()
-        self.stack: list[list] = []   # [container, pending key or _NO_KEY, key line, merges]
+        self.stack: list[_Frame] = []
         self.anchors: dict = {}
         self.root = None
         self.documents = 0
@@ -117,27 +134,27 @@ class _Builder:
             self.root = value
             return
         frame = self.stack[-1]
-        container = frame[0]
+        container = frame.container
         if isinstance(container, Sequence):
             container.append(value)
             container.lines.append(line)
             return
-        if frame[1] is _NO_KEY:
+        if frame.key is _NO_KEY:
             if isinstance(value, (Mapping, Sequence)):
                 raise LoadError("a mapping key must be a plain value", line)
             try:
                 hash(value)
             except TypeError:
                 raise LoadError("a mapping key must be a plain value", line) from None
-            frame[1], frame[2], frame[4] = value, line, tag == _MERGE
+            frame.key, frame.key_line, frame.merge = value, line, tag == _MERGE
             return
-        key, key_line, merge = frame[1], frame[2], frame[4]
-        frame[1] = _NO_KEY
-        if merge:
+        key, key_line = frame.key, frame.key_line
+        frame.key = _NO_KEY
+        if frame.merge:
             sources = value if isinstance(value, Sequence) else [value]
             if not all(isinstance(m, Mapping) for m in sources):
                 raise LoadError("a merge key (<<) takes a mapping or a list of mappings", key_line)
-            frame[3].extend(sources)
+            frame.merges.extend(sources)
             return
         if key in container:
             raise LoadError(f"key {key!r} given twice (first on line {container.lines[key]})", key_line)
@@ -151,11 +168,12 @@ class _Builder:
         container.lines = {} if isinstance(container, Mapping) else []
         if anchor:
             self.anchors[anchor] = container
-        self.stack.append([container, _NO_KEY, None, [], False])
+        self.stack.append(_Frame(container, _NO_KEY))
 
     def close(self) -> None:
-        container, _key, _line, merges, _merge = self.stack.pop()
-        for source in merges:  # YAML merge keys: keys written in the mapping win, then earlier merges
+        frame = self.stack.pop()
+        container = frame.container
+        for source in frame.merges:  # YAML merge keys: keys written in the mapping win, then earlier merges
             for key, value in source.items():
                 if key not in container:
                     container[key] = value
@@ -191,8 +209,6 @@ class _Builder:
         if event.tag not in (None, "!", default):
             raise LoadError(f"the tag {event.tag!r} is not allowed", line)
 
-
-_NO_KEY = object()
 
 
 def load(text: str):
