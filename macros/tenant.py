@@ -572,9 +572,14 @@ def efc(spec: DomainSpec, export: Export) -> Check:
                         "(EFUsers: test mode), not to everyone")
     wrong = [shown for shown in (_overlap(ip, NOT_GLOBAL + M365_SMTP_RANGES) for ip in c.ef_skip_ips)
              if shown]
-    if wrong and not c.ef_skip_last_ip:
+    if wrong:
+        # CONTRACT.md: warn whenever EFSkipIPs holds them. Set-InboundConnector's EFSkipLastIP
+        # ($true: only the last source is skipped; $false: the EFSkipIPs addresses are) means the
+        # entries are latent while it is on: they act the day someone turns it off.
+        # https://learn.microsoft.com/powershell/module/exchangepowershell/set-inboundconnector
+        latent = " (ignored while EFSkipLastIP is on; they act if it is turned off)" if c.ef_skip_last_ip else ""
         problems.append(f"EFSkipIPs holds private or Microsoft 365 addresses ({', '.join(wrong)}), "
-                        "which must not be skipped")
+                        f"which must not be skipped{latent}")
     if problems:
         return Check(cid, WARN, "; ".join(problems), exp, observed, FIX[cid])
     how_on = "skips the last IP" if c.ef_skip_last_ip else f"skips {', '.join(c.ef_skip_ips)}"
@@ -755,17 +760,24 @@ def accepted_domain(spec: DomainSpec, export: Export) -> Check:
 
 
 def _filter_smart_host(host: str, spec: DomainSpec) -> bool:
-    host = host.strip().strip("[]")
+    """A smart host is the filter's when it is one of ``filter_ips``, matches one of its host
+    patterns (MX patterns, the catalogue's ``smart_hosts``), or lies in one of the filter's own
+    domains (``eu-smtp-o365-outbound-1.mimecast.com`` is Mimecast's: the vendor names its
+    outbound hosts in the domain of its inbound ones, though not always with the same pattern)."""
+    host = host.strip().strip("[]").lower().rstrip(".")
     try:
         return str(ipaddress.ip_address(host)) in spec.filter_ips
     except ValueError:
-        return catalogue_mod.host_matches(host, filter_hosts(spec))
+        pass
+    if catalogue_mod.host_matches(host, filter_hosts(spec)):
+        return True
+    return any(host.endswith("." + domain) for domain in _filter_domains(spec))
 
 
 def outbound_route(spec: DomainSpec, export: Export) -> Check:
-    """With ``outbound: filter``, all outbound mail goes to the filter's smart hosts. When the
-    filter is a catalogue service without ``smart_hosts``, hosts unlike its MX hosts can be
-    neither confirmed nor refused: ``warn``, never a ``fail`` the data cannot back."""
+    """With ``outbound: filter``, all outbound mail goes to the filter's smart hosts (see
+    :func:`_filter_smart_host`); a catch-all connector to any other host is a ``fail``
+    (CONTRACT.md), with the way to teach the catalogue a vendor host it does not know yet."""
     cid, exp = "outbound-route", expected(spec, "outbound-route")
     if spec.outbound != "filter":
         return _info(spec, cid, "outbound: direct: Exchange Online sends to the internet itself, so "
@@ -778,23 +790,16 @@ def outbound_route(spec: DomainSpec, export: Export) -> Check:
         if not c.use_mx and c.smart_hosts and all(_filter_smart_host(h, spec) for h in c.smart_hosts):
             return Check(cid, PASS, f"{c.name!r} sends all outbound mail to {spec.filter_name} "
                          f"({', '.join(c.smart_hosts)})", exp, observed, FIX[cid])
-    service = _service(spec)
-    if service is not None and not service.smart_hosts:
-        # Nothing to compare with: a filter's outbound hosts are often named unlike its MX hosts.
-        for c in catch_all:
-            if not c.use_mx and c.smart_hosts:
-                other = ", ".join(h for h in c.smart_hosts if not _filter_smart_host(h, spec))
-                return Check(cid, WARN, f"{c.name!r} sends all outbound mail to {other}, but the "
-                             f"product cannot confirm these are {spec.filter_name}'s outbound hosts: "
-                             f"the catalogue has none; check the vendor's documentation", exp,
-                             observed, FIX[cid])
     if not catch_all:
         why = "no enabled outbound connector sends all mail (RecipientDomains *)"
     else:
         c = catch_all[0]
+        other = [h for h in c.smart_hosts if not _filter_smart_host(h, spec)]
         why = (f"{c.name!r} looks up MX records instead of using smart hosts" if c.use_mx else
-               f"{c.name!r} sends to {', '.join(c.smart_hosts) or 'no smart host'}, not only "
-               f"{spec.filter_name}'s hosts")
+               f"{c.name!r} sends to {', '.join(other)}, not only "
+               f"{spec.filter_name}'s hosts (if that is a {spec.filter_name} host the catalogue "
+               "does not know yet, add it to smart_hosts in macros/catalogue.yml)"
+               if other else f"{c.name!r} names no smart host")
     return Check(cid, FAIL, f"Outbound mail does not go through {spec.filter_name}: {why}", exp,
                  observed, FIX[cid])
 

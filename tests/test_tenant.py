@@ -167,6 +167,8 @@ CASES = [
     ("testmode", None, {}, "efc", WARN, "only to 2 listed recipient(s) (EFUsers: test mode)"),
     ("contoso", _ef_private, {}, "efc", WARN, "private or Microsoft 365 addresses (10.0.0.0/8)"),
     ("contoso", _ef_m365, {}, "efc", WARN, "private or Microsoft 365 addresses (40.107.1.0-40.107.1.255)"),
+    ("contoso", lambda d: inbound(d).update(EFSkipLastIP=True, EFSkipIPs=["10.0.0.0/8"]), {}, "efc", WARN,
+     "(10.0.0.0/8), which must not be skipped (ignored while EFSkipLastIP is on; they act if it is turned off)"),
     # private space is found by overlap, not only at a range's ends (IANA special-purpose registries)
     ("contoso", _ef_skip("8.0.0.0/6"), {}, "efc", WARN, "addresses (8.0.0.0/6 overlaps 10.0.0.0/8)"),
     ("contoso", _ef_skip("9.0.0.0-11.0.0.0"), {}, "efc", WARN, "(9.0.0.0-11.0.0.0 overlaps 10.0.0.0/8)"),
@@ -245,14 +247,18 @@ CASES = [
     ("contoso", None, {"filter_mx": None, "filter": "proofpoint", "arc_sealer": None}, "outbound-route",
      FAIL, "sends to smtp.filter.example, not only Proofpoint's hosts"),
     ("contoso", _foreign_smart_host, {}, "outbound-route", FAIL, "smtp.elsewhere.example"),
-    # a catalogue filter without smart_hosts: hosts unlike its MX hosts cannot be judged either way
+    # a catalogue filter without smart_hosts: hosts in the vendor's own domain are its hosts
     ("contoso", _smart_hosts("eu-smtp-o365-outbound-1.mimecast.com", "eu-smtp-o365-outbound-2.mimecast.com"),
-     MIMECAST, "outbound-route", WARN,
-     "'To filter' sends all outbound mail to eu-smtp-o365-outbound-1.mimecast.com, "
-     "eu-smtp-o365-outbound-2.mimecast.com, but the product cannot confirm these are Mimecast's "
-     "outbound hosts: the catalogue has none; check the vendor's documentation"),
+     MIMECAST, "outbound-route", PASS,
+     "'To filter' sends all outbound mail to Mimecast (eu-smtp-o365-outbound-1.mimecast.com, "
+     "eu-smtp-o365-outbound-2.mimecast.com)"),
+    # ... and any other host is a fail (CONTRACT.md), naming it and how to teach the catalogue
     ("contoso", _smart_hosts("eu-smtp-inbound-1.mimecast.com", "relay.elsewhere.example"), MIMECAST,
-     "outbound-route", WARN, "sends all outbound mail to relay.elsewhere.example, but"),
+     "outbound-route", FAIL, "sends to relay.elsewhere.example, not only Mimecast's hosts (if that "
+     "is a Mimecast host the catalogue does not know yet, add it to smart_hosts"),
+    ("contoso", _smart_hosts("mimecast.com.elsewhere.example"), MIMECAST, "outbound-route", FAIL,
+     "sends to mimecast.com.elsewhere.example"),
+    ("contoso", _smart_hosts(), MIMECAST, "outbound-route", FAIL, "'To filter' names no smart host"),
     ("contoso", _smart_hosts("eu-smtp-inbound-1.mimecast.com"), MIMECAST, "outbound-route", PASS,
      "sends all outbound mail to Mimecast"),
     ("contoso", _scoped_outbound, MIMECAST, "outbound-route", FAIL, "no enabled outbound connector sends all mail"),
@@ -280,7 +286,7 @@ CONTRACT = {
     "efc": {PASS, WARN, FAIL, INFO}, "connector-lockdown": {PASS, WARN, INFO},
     "arc-sealer": {PASS, WARN, INFO}, "scl-bypass": {PASS, WARN, INFO},
     "dkim-signing": {PASS, WARN, FAIL}, "accepted-domain": {PASS, FAIL},
-    "outbound-route": {PASS, WARN, FAIL, INFO},  # warn: the catalogue knows no smart hosts
+    "outbound-route": {PASS, FAIL, INFO},
 }
 
 
