@@ -208,6 +208,21 @@ def test_every_check_section_links_back_to_the_rows_it_detects(kb_site):
         assert targets and set(targets) <= issues, (check, targets)
     spf_senders = body.split('id="spf-senders"', 1)[1].split("<h2", 1)[0]
     assert "common-issues/#filter-outbound-ip-missing-from-spf" in spf_senders
+    # ... and each row's Detected-by checks list that row, both ways round
+    links_back = {}
+    for check in CHECK_IDS:
+        section = body.split(f'id="{check}"', 1)[1].split("<h2", 1)[0]
+        line = re.search(r"Common issues it detects:(.*?)</li>", section, re.S).group(1)
+        links_back[check] = set(re.findall(r'href="[^"]*common-issues/#([^"]+)"', line))
+    page = article(read(kb_site, "common-issues/index.html"))
+    unlisted = []
+    for table in re.findall(r"<table>.*?</table>", page, re.S):
+        for issue, _cause, _fix, detected in _rows(table):
+            anchor = re.match(r'<a href="#([^"]+)"', issue).group(1)
+            for check in re.findall(r'reference/checks/#([a-z0-9-]+)"', detected):
+                if anchor not in links_back.get(check, ()):
+                    unlisted.append(f"{check} -> {anchor}")
+    assert not unlisted, f"rows their detecting check does not link back to: {unlisted}"
     assert "common-issues/#hybrid-spf-missing-onprem" in spf_senders
 
 
