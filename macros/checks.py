@@ -424,18 +424,17 @@ def spf_lookups(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") ->
     if broken:
         ev = broken[0]
         cause = _spf_root_cause(spec, txt)
-        low = ev.explanation.lower()
         if cause:
             reason = f"SPF is broken (permerror): {cause}"
         elif ev.loop:
             reason = (f"The SPF policy has an include loop: {' -> '.join(ev.loop)} (evaluation "
                       "ends in permerror)")
-        elif "dns lookups" in low:
+        elif ev.limit == spf.Limit.DNS_TERMS:
             where = f"; the {spf.MAX_DNS_TERMS + 1}th is {ev.broke}" if ev.broke else ""
             reason = (f"Evaluation for {ev.ip} needs more than {spf.MAX_DNS_TERMS} DNS-querying "
                       f"terms{where}, so receivers return permerror")
-        elif "void lookup" in low:
-            where = f"; the last was {ev.broke}" if ev.broke else ""
+        elif ev.limit == spf.Limit.VOID_LOOKUPS:
+            where = f"; the one over the limit: {ev.broke}" if ev.broke else ""
             reason = (f"Evaluation for {ev.ip} meets more than {spf.MAX_VOID_LOOKUPS} void lookups "
                       f"(names without records{where}), so receivers return permerror")
         else:

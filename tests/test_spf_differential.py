@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from macros import checks as checks_mod
-from macros import config, engine
+from macros import config, engine, spf
 from macros.model import FAIL, INFO, PASS, UNKNOWN, WARN
 from macros.resolve import Resolver
 from macros.spf import evaluation
@@ -113,6 +113,19 @@ def compare(server, records, hosts, alias) -> None:
     # the tree pages draw carries evaluation's counts (evaluation wins where they could differ)
     assert tree.dns_terms == max(ev.dns_terms for ev in outcome.all())
     assert tree.void_lookups == max(ev.void_lookups for ev in outcome.all())
+    # ... and the walk's own view (every branch taken, the path of a sender no term matches)
+    # agrees with what evaluation met: no evaluation meets more DNS-querying terms than the walk
+    # counts, and where evaluation breaks the term limit, the walk says so too. (Not through a
+    # loop: evaluation goes round it, counting, where the walk stops at the repeated name; nor
+    # where the walk stopped at the void limit of both families, which every evaluation breaks.)
+    walk = spf.analyze(ROOT, resolver.answers)
+    void_stop = any("void lookups for senders" in node.reason for node in walk.nodes())
+    if not walk.loop and not any(ev.loop for ev in outcome.all()) and not walk.pending and not void_stop:
+        for ev in outcome.all():
+            if ev.result != "temperror":
+                assert ev.dns_terms <= walk.dns_terms, (ev, walk.dns_terms, records)
+            if "dns lookups" in ev.explanation.lower():
+                assert any("more than 10 (RFC 7208" in e for e in walk.errors), (ev, walk.errors)
     verdicts = {c.id: c.status for c in checks_mod.evaluate(spec, resolver.answers, outcome, tree)}
     m365 = [want[ev.ip] for _net, ev in outcome.m365]
     if all(r == "pass" for r in m365):

@@ -8,7 +8,7 @@
   senders, the domain's own senders) and their outcome.
 """
 
-from .evaluation import Evaluation, Request, check_host, evaluate, settle
+from .evaluation import Evaluation, Limit, Request, check_host, evaluate, settle
 from .record import (
     DNS_MECHANISMS, DNS_TERMS, MAX_DNS_TERMS, MAX_MX, MAX_VOID_LOOKUPS, MECHANISMS, QUALIFIERS,
     RESULTS, VERSION, Record, SpfResult, Term, is_spf, parse, select,
@@ -17,7 +17,7 @@ from .tree import Node, Tree, analyze
 
 __all__ = [
     "DNS_MECHANISMS", "DNS_TERMS", "MAX_DNS_TERMS", "MAX_MX", "MAX_VOID_LOOKUPS", "MECHANISMS",
-    "QUALIFIERS", "RESULTS", "VERSION", "Evaluation", "Node", "Record", "Request",
+    "QUALIFIERS", "RESULTS", "VERSION", "Evaluation", "Limit", "Node", "Record", "Request",
     "SpfResult", "Term", "Tree", "analyze", "check_host", "evaluate", "is_spf", "parse", "select",
     "settle",
 ]

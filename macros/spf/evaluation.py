@@ -14,6 +14,7 @@ Nothing here raises on bad DNS data: a broken record is a result (``permerror``)
 from __future__ import annotations
 
 import contextvars
+import enum
 import importlib
 import ipaddress
 import sys
@@ -38,12 +39,22 @@ Key = tuple[str, str]
 MAX_ROUNDS = 40
 
 
+class Limit(enum.StrEnum):
+    """Which RFC 7208 section 4.6.4 limit an evaluation broke (read from its counters, never
+    from the library's message text)."""
+
+    NONE = ""
+    DNS_TERMS = "dns-terms"
+    VOID_LOOKUPS = "void-lookups"
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """One check_host() run: the result, why, and what it cost.
 
     ``dns_terms`` and ``void_lookups`` are the RFC 7208 section 4.6.4 counts evaluation met;
-    ``broke`` the term that broke a limit (or ""); ``loop`` the include/redirect path that came
+    ``limit`` the limit it broke and ``broke`` the term that broke it, as written in its record
+    (with the record's domain when that is an included one, and for a void lookup the lookup); ``loop`` the include/redirect path that came
     back to a policy already being evaluated (or ()); ``missing`` the lookups it needed that were
     not answered yet (then the evaluation is incomplete and its result means nothing).
     """
@@ -57,6 +68,7 @@ class Evaluation:
     broke: str = ""
     loop: tuple[str, ...] = ()
     missing: tuple[Key, ...] = ()
+    limit: Limit = Limit.NONE
 
     @property
     def complete(self) -> bool:
@@ -78,6 +90,8 @@ class _State:
     answers: "Answers"
     missing: list[Key] = field(default_factory=list)
     last_void: str = ""
+    #: the term (and the domain of its record) that made the last void lookup
+    void_term: str = ""
     #: included policies already evaluated for an address (see ``Query.check1``), shared by the
     #: evaluations of one :func:`settle`
     included: dict | None = None
@@ -147,6 +161,8 @@ def _make_query_class(module):
                     raise module.PermError("Too many DNS lookups")
                 self.void_lookups += voids
                 if self.void_lookups > module.MAX_VOID_LOOKUPS:
+                    if state is not None:
+                        state.void_term, state.last_void = f"include:{name}", "its void lookups"
                     raise module.PermError("Void lookup limit of %d exceeded" % module.MAX_VOID_LOOKUPS)
                 return result
             before = (self.lookups, self.void_lookups, state.macros if state is not None else 0)
@@ -211,6 +227,7 @@ def _dns_lookup(name, qtype, strict=True, timeout=None):
         raise _Missing(key)
     if found.status in (NXDOMAIN, NODATA) or found.cname_loop:
         state.last_void = f"{qtype} {str(name).rstrip('.')}"
+        state.void_term = _current_term(name)
         return []
     if found.status != FOUND:
         raise _pyspf.TempError(f"DNS {qtype} {name}: {found.describe()}")
@@ -226,6 +243,23 @@ def _dns_lookup(name, qtype, strict=True, timeout=None):
     if qtype == "PTR":
         return [(result_key, value.rstrip(".")) for value in found.values]
     return [(result_key, value) for value in found.values]
+
+
+def _current_term(name) -> str:
+    """The term pyspf is evaluating (its ``check0`` loop variable ``mech``, as written in the
+    record), with the record's domain; ``redirect=`` when the name is the redirect target."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_name != "check0":
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    local = frame.f_locals
+    target = str(name).rstrip(".").lower()
+    redirect = str(local.get("redirect") or "").rstrip(".").lower()
+    term = f"redirect={redirect}" if redirect and redirect == target else str(local.get("mech") or "")
+    query = local.get("self")
+    domain = str(getattr(query, "d", "") or "").rstrip(".")
+    return f"{term} in {domain}'s record" if term and domain else term
 
 
 def malformed(domain: str) -> str:
@@ -277,20 +311,22 @@ def evaluate(ip: str, sender: str, helo: str, answers: "Answers", included: dict
         result = {"error": "temperror", "unknown": "permerror"}.get(result, "permerror")
     result = SpfResult(result)
     explanation = str(explanation or "")
-    broke = ""
+    broke, limit = "", Limit.NONE
     lookups = getattr(query, "lookups", 0) or 0
     voids = getattr(query, "void_lookups", 0) or 0
     if result == SpfResult.PERMERROR:
-        low = explanation.lower()
-        if "dns lookups" in low:
-            broke = getattr(query, "term", "")
-        elif "void lookup" in low:
-            broke = state.last_void
+        # pyspf counts before it checks, so a broken limit shows in the counters
+        if lookups > MAX_DNS_TERMS:
+            broke, limit = getattr(query, "term", ""), Limit.DNS_TERMS
+        elif voids > MAX_VOID_LOOKUPS:
+            limit = Limit.VOID_LOOKUPS
+            term = state.void_term.removesuffix(f" in {domain.rstrip('.')}'s record")
+            broke = f"{term} ({state.last_void})" if term else state.last_void
     return Evaluation(
         ip=address, sender=sender or f"postmaster@{helo}", result=result, explanation=explanation,
         dns_terms=min(lookups, MAX_DNS_TERMS + 1), void_lookups=min(voids, MAX_VOID_LOOKUPS + 1),
         broke=broke, loop=getattr(query, "loop_path", ()) or (),
-        missing=tuple(state.missing))
+        missing=tuple(state.missing), limit=limit)
 
 
 @dataclass(frozen=True)
@@ -314,7 +350,7 @@ def settle(requests: Iterable[Request], answers: "Answers", resolve, rounds: int
     done: dict[Request, Evaluation] = {}
     incomplete: dict[Request, Evaluation] = {}
     included: dict = {}  # included policies already evaluated, per address (Query.check1)
-    fetched: list[str] = []  # the TXT names the last wave asked
+    roots: dict[str, None] = {}  # TXT names evaluations asked whose trees are not complete yet
     rounds = max(1, rounds)
     for round_ in range(rounds + 1):  # every resolve is followed by one more evaluation
         incomplete = {}
@@ -330,12 +366,19 @@ def settle(requests: Iterable[Request], answers: "Answers", resolve, rounds: int
         missing = [k for ev in incomplete.values() for k in ev.missing]
         # Look ahead: a policy evaluation reached that the engine's tree walk could not (behind
         # a macro) is walked like the tree, so its includes and address names come in this
-        # same wave: DNS waves grow with the depth of the policies, not with their width.
-        # Each walk stops where one evaluation would (RFC 7208 section 4.6.4).
-        for name in fetched:
-            missing += analyze(name, answers).pending
+        # same wave: DNS waves grow with the depth of the policies, not with their width. Each
+        # walk starts again from the policy evaluation asked for, so it stops where one
+        # evaluation from there would (RFC 7208 section 4.6.4: 10 DNS-querying terms, the void
+        # limit), however widely the zone fans out below it; a walk from every name the last
+        # wave fetched would grow by the zone's fan-out with every wave.
+        roots.update((name, None) for name, rdtype in missing if rdtype == "TXT")
+        for name in list(roots):
+            ahead = analyze(name, answers).pending
+            if ahead:
+                missing += ahead
+            elif answers.get(name, "TXT") is not None:
+                del roots[name]  # its tree is complete: answers only grow
         missing = list(dict.fromkeys(missing))
-        fetched = [name for name, rdtype in missing if rdtype == "TXT"]
         resolve(missing)
     for req, ev in incomplete.items():
         done[req] = Evaluation(

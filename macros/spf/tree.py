@@ -120,6 +120,13 @@ class _Walk:
         self.pending: list[Key] = []
         self.stopped = False
         self.failure = ""
+        #: void lookups per sender family (RFC 7208 section 4.6.4 counts them per evaluation, and
+        #: an IPv4 sender's evaluation asks only A): once both are past the limit, every
+        #: evaluation has stopped with permerror, and so does the walk
+        self.void_by_family = {"A": 0, "AAAA": 0}
+        #: address lookups of the walk not answered yet: each may turn out void
+        self.maybe_void = 0
+        self.paused = False
 
     def ask(self, name: str, rdtype: str) -> "Lookup | None":
         """The answer, or None when it is not known yet (then it is pending) or failed. A name
@@ -143,10 +150,24 @@ class _Walk:
             self.unknown = True
         return result
 
+    def voided(self, families=("A", "AAAA")) -> None:
+        """One void lookup for the evaluations of senders of ``families``."""
+        for family in families:
+            self.void_by_family[family] += 1
+        if min(self.void_by_family.values()) > MAX_VOID_LOOKUPS:
+            self.stopped = True
+
     def count(self, term: Term) -> bool:
         """Count a DNS-querying term (RFC 7208 section 4.6.4); False once past the limit: an
-        evaluation stops there (permerror), and so does the walk."""
+        evaluation stops there (permerror), and so does the walk. Also False once the void
+        lookups of both address families are past theirs."""
         if self.stopped:
+            return False
+        if min(self.void_by_family.values()) + self.maybe_void > MAX_VOID_LOOKUPS:
+            # The answers still missing might break the void limit of every evaluation before
+            # this term: go no further until they are known (one wave later, for records with
+            # three or more such names; never asking what no evaluation would read).
+            self.paused = True
             return False
         self.dns_terms += 1
         if self.dns_terms > MAX_DNS_TERMS:
@@ -173,6 +194,7 @@ class _Walk:
         if _is_void(found):
             if via != "root":
                 self.void += 1
+                self.voided()
             return self._no_policy(domain, via, found.describe())
         records = _policy_records(found)
         if not records:
@@ -201,7 +223,13 @@ class _Walk:
             if not term.queries_dns:
                 continue
             if not self.count(term):
-                notes.append(f"walk stopped at {term.text}: past {MAX_DNS_TERMS} DNS-querying terms")
+                if self.dns_terms > MAX_DNS_TERMS:
+                    notes.append(f"walk stopped at {term.text}: past {MAX_DNS_TERMS} DNS-querying terms")
+                elif self.paused:
+                    notes.append(f"walk paused at {term.text}: waiting for address lookups that may be void")
+                else:
+                    notes.append(f"walk stopped at {term.text}: past {MAX_VOID_LOOKUPS} void lookups "
+                                 "for senders of both address families")
                 break
             if term.name in ("include", "redirect"):
                 if term.domain is None:
@@ -232,11 +260,18 @@ class _Walk:
                            f"({child.reason}); RFC 7208 section {section}: permerror")
 
     def _addresses(self, target: str, families=("A", "AAAA")) -> bool | None:
-        """Whether ``target`` has an address of any family; None when not known."""
+        """Whether ``target`` has an address of any family; None when not known. Each family
+        without one is a void lookup for the evaluations of that family's senders."""
         answers = [self.ask(target, rdtype) for rdtype in families]
-        if any(a is None or not a.definite for a in answers):
+        if any(a is None for a in answers):
+            self.maybe_void += 1
             return None
-        return any(not _is_void(a) for a in answers)
+        if any(not a.definite for a in answers):
+            return None
+        empty = [family for family, a in zip(families, answers) if _is_void(a)]
+        if empty:
+            self.voided(("A", "AAAA") if families == ("A",) else empty)
+        return len(empty) < len(families)
 
     def _address_term(self, domain: str, term: Term) -> None:
         """a, mx, exists: their lookups (both address families: the checks evaluate IPv4 and
@@ -247,10 +282,14 @@ class _Walk:
         target = term.domain or domain
         if term.name == "mx":
             found = self.ask(target, "MX")
-            if found is None or not found.definite:
+            if found is None:
+                self.maybe_void += 1
+                return
+            if not found.definite:
                 return
             if _is_void(found):
                 self.void += 1
+                self.voided()
             elif len(found.values) > MAX_MX:
                 self.errors.append(f"{domain}: {term.text}: {len(found.values)} MX records, more "
                                    f"than {MAX_MX} (RFC 7208 section 4.6.4: permerror)")
@@ -258,7 +297,7 @@ class _Walk:
                 hosts = sorted((int(v.split(" ", 1)[0]), v.split(" ", 1)[1])
                                for v in found.values if " " in v)
                 for _pref, host in hosts:
-                    self._addresses(host)
+                    self._addresses(host)  # a host without addresses is void too (pyspf, 4.6.4)
             return
         has = self._addresses(target, ("A",) if term.name == "exists" else ("A", "AAAA"))
         if has is False:
