@@ -600,7 +600,8 @@ def autodiscover(spec: DomainSpec, lookup: Lookup) -> Check:
 
 # ---- DMARC reports, MTA-STS, TLS-RPT (RFC 9989/9990, RFC 8461, RFC 8460) ---------------------
 
-#: At most this many report destinations are checked for authorization per domain.
+#: At most this many external report destinations are looked up for authorization per domain
+#: (a record could list hundreds); more makes dmarc-reports a warn that says how many went unchecked.
 MAX_REPORT_DESTINATIONS = 8
 
 
@@ -652,7 +653,14 @@ def report_destinations(record: "dmarc_mod.Record", domain: str,
         inside = any(dest == d or dest.endswith("." + d) or d.endswith("." + dest)
                      for d in (domain, organization) if d)
         out.append((uri, dest, not inside))
-    return out[:MAX_REPORT_DESTINATIONS]
+    return out
+
+
+def checked_destinations(record: "dmarc_mod.Record", domain: str, organization: str = "") -> list[str]:
+    """The external destinations whose authorization is looked up: the first
+    :data:`MAX_REPORT_DESTINATIONS` of them."""
+    outside = [dest for _, dest, out in report_destinations(record, domain, organization) if out]
+    return outside[:MAX_REPORT_DESTINATIONS]
 
 
 def report_auth_name(domain: str, dest: str) -> str:
@@ -667,9 +675,8 @@ def dependent_queries(spec: DomainSpec, get) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = []
     walk = _walk(spec, get)
     if walk is not None and walk.record is not None:
-        for _, dest, outside in report_destinations(walk.record, walk.found_at, walk.organization):
-            if outside:
-                keys.append((report_auth_name(walk.found_at, dest), "TXT"))
+        for dest in checked_destinations(walk.record, walk.found_at, walk.organization):
+            keys.append((report_auth_name(walk.found_at, dest), "TXT"))
     if needs_policy(spec, get):
         host = mtasts.lookup_name(spec.fqdn)
         keys += [(host, "A"), (host, "AAAA")]
@@ -701,10 +708,8 @@ class _Standards:
         self.policy_host = [answers.get(mtasts.lookup_name(spec.fqdn), t) for t in ("A", "AAAA")]
         self.report_auth = {}
         if self.walk.record is not None:
-            for _, dest, outside in report_destinations(self.walk.record, self.walk.found_at,
-                                                        self.walk.organization):
-                if outside:
-                    self.report_auth[dest] = get(report_auth_name(self.walk.found_at, dest), "TXT")
+            for dest in checked_destinations(self.walk.record, self.walk.found_at, self.walk.organization):
+                self.report_auth[dest] = get(report_auth_name(self.walk.found_at, dest), "TXT")
 
 
 def dmarc_reports(spec: DomainSpec, walk: "dmarc_mod.Discovery", auth: dict,
@@ -743,6 +748,12 @@ def dmarc_reports(spec: DomainSpec, walk: "dmarc_mod.Discovery", auth: dict,
     if unsure:
         return Check(cid, UNKNOWN, f"Could not check: the authorization lookup for {unsure[0]} got "
                      "no definite answer", expected, observed_rua, fix)
+    outside = [d for _, d, out in report_destinations(record, owner, walk.organization) if out]
+    if len(outside) > len(auth):
+        return Check(cid, WARN, f"{len(outside)} external report destinations: the first {len(auth)} "
+                     f"authorize reports for {owner}, the other {len(outside) - len(auth)} were not "
+                     f"checked ({', '.join(outside[len(auth):][:3])}{', ...' if len(outside) - len(auth) > 3 else ''})",
+                     expected, observed_rua, fix)
     outside = len(auth)
     tail = (f"; {outside} external destination(s) authorize them" if outside
             else "; every destination is inside the domain")

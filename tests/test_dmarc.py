@@ -189,3 +189,37 @@ def test_reports_inside_the_organization_need_no_authorization(fake_dns):
     assert inside.status == PASS and "inside" in inside.reason, inside
     outside = reports("shop.contoso.example")
     assert outside.status == WARN and "reports.vendor.example does not authorize" in outside.reason, outside
+
+
+def test_more_report_destinations_than_are_checked_is_a_warn_not_a_pass(fake_dns):
+    """CONTRACT.md: every external destination must authorize. Only the first 8 are looked up
+    (a record could list hundreds), so a ninth is never silently passed (found by review: it
+    was cut off, and an unauthorized ninth destination gave pass)."""
+    from macros import config, engine
+    from macros.model import PASS, WARN
+    from macros.resolve import Resolver
+    from tests.support.fakedns import txt
+
+    fake_dns.set("spf.protection.outlook.com", "TXT", txt("v=spf1 ip4:40.92.0.0/15 -all"))
+    for count in (8, 9):
+        domain = f"many{count}.example"
+        dests = [f"r{i}.x{count}.example" for i in range(count)]
+        rua = ",".join(f"mailto:d@{d}" for d in dests)
+        fake_dns.set(domain, "MX", f"10 many{count}-example.mail.protection.outlook.com.")
+        fake_dns.set(f"_dmarc.{domain}", "TXT", txt(f"v=DMARC1; p=reject; rua={rua}"))
+        for dest in dests[:8]:  # the ninth never authorizes
+            fake_dns.set(f"{domain}._report._dmarc.{dest}", "TXT", txt("v=DMARC1"))
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
+
+    def reports(name):
+        spec = config.from_data({"domains": [{"name": name, "scenario": "exchange-online"}]}).domains[0]
+        return next(c for c in engine.check_domain(spec, resolver) if c.id == "dmarc-reports")
+
+    eight = reports("many8.example")
+    assert eight.status == PASS and "8 external destination(s) authorize them" in eight.reason, eight
+    nine = reports("many9.example")
+    assert nine.status == WARN, nine
+    assert "9 external report destinations: the first 8 authorize reports for many9.example, the other 1 " \
+           "were not checked (r8.x9.example)" in nine.reason, nine.reason
+    asked = {q[0] for q in fake_dns.queries if "._report._dmarc." in q[0]}
+    assert "many9.example._report._dmarc.r8.x9.example" not in asked
