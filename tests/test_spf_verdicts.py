@@ -225,3 +225,21 @@ def test_waves_grow_with_depth_not_width_behind_a_macro_include(fake_dns):
         assert checks["spf-m365"].status == PASS and checks["spf-lookups"].status == PASS, checks
         waves[name] = resolver.waves
     assert waves["macroflat.example"] <= waves["plainflat.example"] + 1, waves
+
+
+def test_a_dns_error_in_the_ptr_lookup_is_no_match_not_temperror(fake_dns):
+    """RFC 7208 section 5.5: a DNS error in the PTR lookup makes ``ptr`` not match, and one in
+    the address lookup of a PTR name skips that name; neither is a temperror (found by review:
+    a timed-out PTR made spf-all and spf-lookups unknown)."""
+    fake_dns.set(M365, "TXT", txt(M365_RECORD))
+    fake_dns.set("ptr.example", "TXT", txt("v=spf1 ptr include:spf.protection.outlook.com -all"))
+    fake_dns.set("ptr.example", "MX", "0 ptr-example.mail.protection.outlook.com.")
+    fake_dns.fault("1.2.0.192.in-addr.arpa", "timeout")
+    fake_dns.set("9.2.0.192.in-addr.arpa", "PTR", ["slow.ptr.example.", "mail.ptr.example."])
+    fake_dns.fault("slow.ptr.example", "timeout")
+    fake_dns.set("mail.ptr.example", "A", "192.0.2.9")
+    resolver = Resolver(fake_dns.nameservers, timeout=0.3, lifetime=0.6)
+    assert spf.check_host("192.0.2.1", "postmaster@ptr.example", "ptr.example", resolver).result == "fail"
+    assert spf.check_host("192.0.2.9", "postmaster@ptr.example", "ptr.example", resolver).result == "pass"
+    checks = spf_checks(resolver, "ptr.example")
+    assert (checks["spf-all"].status, checks["spf-lookups"].status) == (PASS, PASS), checks

@@ -175,6 +175,28 @@ def _make_query_class(module):
                 cache[key] = (result, self.lookups - before[0], self.void_lookups - before[1])
             return result
 
+        def dns_ptr(self, i):
+            # RFC 7208 section 5.5: "If a DNS error occurs while doing the PTR RR lookup, then
+            # this mechanism fails to match" (pyspf raises temperror instead).
+            try:
+                return super().dns_ptr(i)
+            except module.TempError:
+                return []
+
+        def validated_ptrs(self):
+            # RFC 7208 section 5.5: "If a DNS error occurs while doing an A RR lookup, then that
+            # domain name is skipped and the search continues"; at most 10 names (4.6.4). The
+            # rest is pyspf's own (strict mode): the names whose addresses include the sender's.
+            out = []
+            for name in self.dns_ptr(self.i)[:module.MAX_PTR]:
+                try:
+                    addresses = self.dns_a(name, self.A)
+                except module.TempError:
+                    continue
+                if self.cidrmatch(addresses, self.cidrmax):
+                    out.append(name)
+            return out
+
         def cidrmatch(self, ipaddrs, n):
             # pyspf's own matching, with each network parsed once per process instead of once
             # per term per evaluation (most of an evaluation's time); the collecting mode that
