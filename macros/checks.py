@@ -80,12 +80,12 @@ def base_queries(spec: DomainSpec) -> list[tuple[str, str]]:
 
 
 def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcome",
-             spf_tree: "spf.Tree | None" = None,
              export: "tenant_mod.Export | None" = None) -> list[Check]:
     """All checks for ``spec``, in :data:`~macros.model.CHECK_IDS` order, from answers only.
 
     ``answers`` is a read-only mapping of lookups (the engine resolved every one the checks
-    read); ``spf_outcome`` the evaluations of :mod:`macros.spf.policy`. A lookup missing from
+    read); ``spf_outcome`` the evaluations of :mod:`macros.spf.policy` (every SPF verdict comes
+    from them; the include tree pages draw is not read here). A lookup missing from
     ``answers`` reads as an error (unknown), never as an absent record. ``export``: the tenant's
     Exchange Online export for the tenant checks (:mod:`macros.tenant`), None without one.
     """
@@ -154,7 +154,7 @@ def _expected(spec: DomainSpec, check_id: str) -> str:
                  + " and ".join(t for _, t in spec.dkim_targets) + " (dkim_targets), each publishing a key"
                  if spec.dkim_targets else
                  f"selector1/selector2._domainkey CNAMEs to "
-                 f"selectorN-{dkim_mod.dashed(spec.ascii)}[suffix]._domainkey.{spec.tenant or '<tenant>'}"
+                 f"selectorN-{spec.dashed}[suffix]._domainkey.{spec.tenant or '<tenant>'}"
                  ".onmicrosoft.com (or .<c>-v1.dkim.mail.microsoft), each publishing a key"),
         "autodiscover": (f"autodiscover.{spec.ascii} resolves (any target in a hybrid)"
                          if spec.scenario == HYBRID else

@@ -21,7 +21,7 @@ from . import catalogue as catalogue_mod
 from . import yamlfile
 from .errors import MISSING_FILE, UNREADABLE, ConfigError, Problem
 from .model import SCENARIOS
-from .records import InvalidName, display_name, is_hostname, normalize_name
+from .records import InvalidName, dashed, display_name, is_hostname, normalize_name
 
 __all__ = ["ConfigError", "Config", "DomainSpec", "load", "from_data"]
 
@@ -76,7 +76,7 @@ class DomainSpec:
     @property
     def dashed(self) -> str:
         """``contoso.com`` -> ``contoso-com`` (Exchange Online host and DKIM target names)."""
-        return self.ascii.replace(".", "-")
+        return dashed(self.ascii)
 
     @property
     def expected_exo_host(self) -> str:

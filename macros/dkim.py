@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import re
 from dataclasses import dataclass
 
-from .taglist import TagList, parse_tags  # noqa: F401  (tag=value lists: RFC 6376 section 3.2)
+from .records import dashed
+from .resolve import DEFINITE, FOUND
+from .taglist import parse_tags  # tag=value lists: RFC 6376 section 3.2
 
 # ---- RFC 6376 section 3.6.1: the key record ---------------------------------------------------
 
@@ -127,11 +130,6 @@ class Target:
     partition: str | None
 
 
-def dashed(domain_ascii: str) -> str:
-    """``contoso.com`` -> ``contoso-com`` (A-labels, no trailing dot)."""
-    return domain_ascii.lower().rstrip(".").replace(".", "-")
-
-
 def parse_target(name: str) -> Target | None:
     """Take a Microsoft 365 DKIM target apart; ``None`` when ``name`` has neither form."""
     text = str(name).lower()
@@ -190,13 +188,17 @@ def expected_targets(selector: int, domain_ascii: str, tenant: str | None) -> st
 
 # ---- one selector's verdict -------------------------------------------------------------------
 
-OK = "ok"                # CNAME to the right Microsoft 365 target, which publishes a key
-MISSING = "missing"      # no record at the selector name
-NO_KEY = "no-key"        # the right target, but no usable key there (yet)
-ELSEWHERE = "elsewhere"  # a CNAME (or a record) that is not this domain's Microsoft 365 key
-UNKNOWN = "unknown"      # the lookup got no definite answer
+class SelectorStatus(enum.StrEnum):
+    """What one selector shows."""
 
-_DEFINITE = ("found", "nxdomain", "nodata")
+    OK = "ok"                # CNAME to the right Microsoft 365 target, which publishes a key
+    MISSING = "missing"      # no record at the selector name
+    NO_KEY = "no-key"        # the right target, but no usable key there (yet)
+    ELSEWHERE = "elsewhere"  # a CNAME (or a record) that is not this domain's Microsoft 365 key
+    UNKNOWN = "unknown"      # the lookup got no definite answer
+
+
+OK, MISSING, NO_KEY, ELSEWHERE, UNKNOWN = SelectorStatus
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,7 @@ class Selector:
     """What ``selectorN._domainkey.<domain>`` shows."""
 
     selector: int
-    status: str
+    status: SelectorStatus
     reason: str
     target: str       # the first CNAME hop (or ""), what the selector points at
     key: Key | None
@@ -231,11 +233,11 @@ def judge_selector(selector: int, domain_ascii: str, tenant: str | None, status:
     if cname_loop:
         return Selector(selector, ELSEWHERE, f"{name} is a CNAME loop ({' -> '.join(chain)})",
                         first, None)
-    if status not in _DEFINITE:
+    if status not in DEFINITE:
         return Selector(selector, UNKNOWN, f"{name}: the lookup got no definite answer ({status})",
                         first, None)
     if not chain:
-        if status == "found":
+        if status == FOUND:
             return Selector(selector, ELSEWHERE,
                             f"{name} publishes its own TXT record instead of a CNAME to Microsoft 365",
                             "", find_key(values))
@@ -274,7 +276,7 @@ def judge_selector(selector: int, domain_ascii: str, tenant: str | None, status:
 def _with_key(selector: int, name: str, status: str, values, first: str, target: Target) -> Selector:
     """The verdict once the target is the right one: does it publish a usable key?"""
     shown = target.name.rstrip(".")
-    if status != "found":
+    if status != FOUND:
         return Selector(selector, NO_KEY,
                         f"{name} points at {shown}, which publishes no key yet", first, None, target)
     key = find_key(values)

@@ -24,6 +24,7 @@ not cited for that reason.
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 
@@ -31,12 +32,17 @@ from .taglist import parse_tags
 
 POLICIES = ("none", "quarantine", "reject")
 
-VALID = "valid"
-INVALID = "invalid"
-MISSING = "missing"
-MULTIPLE = "multiple"
-UNKNOWN = "unknown"       # a lookup the walk needed got no definite answer
-STATUSES = (VALID, INVALID, MISSING, MULTIPLE, UNKNOWN)
+class DmarcStatus(enum.StrEnum):
+    """What the policy discovery found."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    MISSING = "missing"
+    MULTIPLE = "multiple"
+    UNKNOWN = "unknown"       # a lookup the walk needed got no definite answer
+
+
+VALID, INVALID, MISSING, MULTIPLE, UNKNOWN = DmarcStatus
 
 #: The DMARCbis tree walk asks at most this many names (the domain, then up to 7 labels).
 MAX_WALK = 8
@@ -170,7 +176,7 @@ def parse(text: str) -> Record:
 class Policy:
     """The outcome of looking at ``_dmarc.<domain>``: which record applies, if any."""
 
-    status: str
+    status: DmarcStatus
     record: Record | None
     records: tuple[str, ...]
     reason: str
@@ -221,7 +227,7 @@ def walk_names(domain_ascii: str) -> list[str]:
 class Discovery:
     """Which DMARC record applies to a domain, where it was found, and which tag of it."""
 
-    status: str                 # VALID, INVALID, MISSING, MULTIPLE or UNKNOWN
+    status: DmarcStatus
     record: Record | None
     records: tuple[str, ...]    # the DMARC records at the name that decided
     found_at: str               # the domain whose _dmarc name holds them ("" when none)

@@ -302,7 +302,7 @@ def run(
     for spec in config.domains:
         tree = trees[spec.ascii]
         export = tenant_mod.export_for(spec, exports)
-        checks = checks_mod.evaluate(spec, answers, spf_outcomes[spec.ascii], tree, export=export)
+        checks = checks_mod.evaluate(spec, answers, spf_outcomes[spec.ascii], export=export)
         rspecs, records = plans[spec.ascii]
         conflict = drift_mod.rfc8020_conflict(
             spec.fqdn, [answers.get(*k) for k in checks_mod.base_queries(spec)])
@@ -415,7 +415,7 @@ def check_domain(spec: DomainSpec, resolver: Resolver) -> list[Check]:
     """The checks of one domain with a live resolver, every phase but drift (tests, one-offs)."""
     tree, outcome = evaluate_spf(spec, resolver)
     _prefetch_dependent([spec], resolver, None, resolver.lifetime)
-    return checks_mod.evaluate(spec, resolver.answers, outcome, tree)
+    return checks_mod.evaluate(spec, resolver.answers, outcome)
 
 
 def _prefetch_dependent(domains, resolver: Resolver, ca_bundle: str | None, timeout: float) -> None:
@@ -523,7 +523,7 @@ def _run_offline(config: Config, baseline: Baseline, now: str, exports=None) -> 
         else:
             trees, outcomes = _resolve_spf(Config(config.path, (spec,)), offline_resolver)
             tree = trees[spec.ascii]
-            checks = checks_mod.evaluate(spec, offline_resolver.answers, outcomes[spec.ascii], tree,
+            checks = checks_mod.evaluate(spec, offline_resolver.answers, outcomes[spec.ascii],
                                          export=export)
         reports.append(_not_live(spec, baseline, checks, tree, "offline", now, export))
     reason = "offline: no DNS asked"

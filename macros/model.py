@@ -71,7 +71,6 @@ class RecordStatus(enum.StrEnum):
 UNCHANGED = RecordStatus.UNCHANGED
 DRIFTED = RecordStatus.DRIFTED
 NEW = RecordStatus.NEW
-RECORD_STATUSES = tuple(RecordStatus)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,12 @@ def display_name(name: str) -> str:
         return name.rstrip(".")
 
 
+def dashed(domain_ascii: str) -> str:
+    """``contoso.com`` -> ``contoso-com`` (A-labels, no trailing dot): the token of Exchange
+    Online host names and Microsoft 365 DKIM target names."""
+    return domain_ascii.lower().rstrip(".").replace(".", "-")
+
+
 def ascii_domain(name: str) -> str:
     """The A-label form without trailing dot, as used in URLs (``domains/<ascii-domain>/``)."""
     return normalize_name(name).rstrip(".")

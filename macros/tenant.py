@@ -462,7 +462,8 @@ def load_for(folder: str | os.PathLike, tenants: Iterable[str | None]) -> dict[s
 # ---- the checks --------------------------------------------------------------------------------
 
 def _service(spec: DomainSpec):
-    return catalogue_mod.get(spec.filter) if spec.filter else None
+    """The catalogue entry the spec was built with (resolved once, in config)."""
+    return spec.service
 
 
 def sealer_of(spec: DomainSpec) -> str | None:

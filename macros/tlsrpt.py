@@ -5,20 +5,27 @@ Pure: the TXT values in, a frozen :class:`Record` out. No DNS.
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 
-NONE = "none"
-VALID = "valid"
-INVALID = "invalid"
-MULTIPLE = "multiple"
+class TlsRptStatus(enum.StrEnum):
+    """What ``_smtp._tls.<domain>`` holds."""
+
+    NONE = "none"
+    VALID = "valid"
+    INVALID = "invalid"
+    MULTIPLE = "multiple"
+
+
+NONE, VALID, INVALID, MULTIPLE = TlsRptStatus
 
 _URI = re.compile(r"^(mailto:[^@\s]+@[^@\s]+|https://[^\s]+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Record:
-    status: str
+    status: TlsRptStatus
     records: tuple[str, ...]
     rua: tuple[str, ...]
     error: str

@@ -1,8 +1,8 @@
-"""macros/dkim.py: tag lists, key records, Microsoft 365 targets, one selector's verdict."""
+"""macros/dkim.py (key records, Microsoft 365 targets, one selector's verdict) and the tag lists it reads (macros/taglist.py)."""
 
 import pytest
 
-from macros import dkim
+from macros import dkim, records, taglist
 
 KEY = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC1"
 OLD = "selector1-contoso-com._domainkey.contoso.onmicrosoft.com."
@@ -12,7 +12,7 @@ NEW = "selector1-contoso-com._domainkey.contoso.n-v1.dkim.mail.microsoft."
 # ---- RFC 6376 section 3.2 ----------------------------------------------------------------------
 
 def test_tag_list_whitespace_and_trailing_semicolon():
-    tags = dkim.parse_tags(" v = DKIM1 ;k=rsa;\r\n p=abc ; ")
+    tags = taglist.parse_tags(" v = DKIM1 ;k=rsa;\r\n p=abc ; ")
     assert tags.tags == (("v", "DKIM1"), ("k", "rsa"), ("p", "abc")) and tags.errors == ()
 
 
@@ -22,12 +22,12 @@ def test_tag_list_whitespace_and_trailing_semicolon():
     ("1v=x", "not a tag name"),
 ])
 def test_tag_list_errors(text, fragment):
-    assert any(fragment in e for e in dkim.parse_tags(text).errors)
+    assert any(fragment in e for e in taglist.parse_tags(text).errors)
 
 
 def test_tag_names_are_case_sensitive_unless_asked():
-    assert dkim.parse_tags("P=abc").get("p") is None
-    assert dkim.parse_tags("P=abc", lower_names=True).get("p") == "abc"
+    assert taglist.parse_tags("P=abc").get("p") is None
+    assert taglist.parse_tags("P=abc", lower_names=True).get("p") == "abc"
 
 
 # ---- RFC 6376 section 3.6.1 --------------------------------------------------------------------
@@ -87,7 +87,7 @@ def test_not_targets(name):
 
 
 def test_dashed_and_expected_targets():
-    assert dkim.dashed("xn--bcher-kva.example") == "xn--bcher-kva-example"
+    assert records.dashed("xn--bcher-kva.example") == "xn--bcher-kva-example"
     text = dkim.expected_targets(2, "contoso.com", None)
     assert "selector2-contoso-com._domainkey.<tenant>.onmicrosoft.com" in text
 
