@@ -243,3 +243,26 @@ def test_a_dns_error_in_the_ptr_lookup_is_no_match_not_temperror(fake_dns):
     assert spf.check_host("192.0.2.9", "postmaster@ptr.example", "ptr.example", resolver).result == "pass"
     checks = spf_checks(resolver, "ptr.example")
     assert (checks["spf-all"].status, checks["spf-lookups"].status) == (PASS, PASS), checks
+
+
+def test_domains_that_publish_the_same_record_share_evaluations_only_when_it_cannot_differ(fake_dns):
+    """One record published by many domains is evaluated once per address, unless it reads
+    the domain itself: ``a`` without a domain-spec means each domain's own addresses, so two
+    domains publishing ``v=spf1 a -all`` can get different results for one sender."""
+    fake_dns.set(M365, "TXT", txt(M365_RECORD))
+    for name in ("same1.example", "same2.example"):
+        fake_dns.set(name, "TXT", txt("v=spf1 include:spf.protection.outlook.com -all"))
+    for name in ("own1.example", "own2.example"):
+        fake_dns.set(name, "TXT", txt("v=spf1 a include:spf.protection.outlook.com -all"))
+    fake_dns.set("own1.example", "A", "192.0.2.1")  # the documentation address spf-all tests
+    cfg = config.from_data({"domains": [{"name": n, "scenario": "exchange-online"} for n in
+                                        ("same1.example", "same2.example", "own1.example", "own2.example")]})
+    resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
+    run = engine.run(cfg, resolver, Baseline(path="memory"), confirm_delay=0)
+    spf_all = {d.spec.name: next(c for c in d.checks if c.id == "spf-all") for d in run.domains}
+    assert spf_all["own1.example"].status == FAIL and "anyone" not in spf_all["own2.example"].reason
+    assert spf_all["own2.example"].status == PASS
+    assert spf_all["same1.example"].status == spf_all["same2.example"].status == PASS
+    for name in ("same2.example", "own1.example"):
+        assert spf.check_host("192.0.2.1", f"postmaster@{name}", name, resolver).result == \
+            ("pass" if name == "own1.example" else "fail")

@@ -19,13 +19,13 @@ import importlib
 import ipaddress
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
-from ..records import InvalidName, normalize_name
+from ..records import InvalidName, normalize_name, txt_text
 from ..resolve import FOUND, NODATA, NXDOMAIN
-from .record import MAX_DNS_TERMS, MAX_VOID_LOOKUPS, SpfResult
+from .record import MAX_DNS_TERMS, MAX_VOID_LOOKUPS, SpfResult, is_spf, parse
 from .tree import analyze
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -360,6 +360,32 @@ class Request:
     helo: str
 
 
+_NOT_KNOWN = object()
+
+
+def _shared_record(domain: str, answers: "Answers"):
+    """The domain's one SPF record when its evaluation cannot depend on which domain publishes
+    it (no macros, no ``exp=``, no ``a``/``mx``/``ptr`` without a domain-spec: those read the
+    domain itself, RFC 7208 sections 5.3-5.5, 7, 6.2); None otherwise; ``_NOT_KNOWN`` while
+    its TXT lookup has not been made."""
+    try:
+        found = answers.get(normalize_name(domain), "TXT")
+    except InvalidName:
+        return None
+    if found is None:
+        return _NOT_KNOWN
+    if found.status != FOUND:
+        return None
+    texts = [raw for raw in found.raw if is_spf(raw)] if found.raw else []
+    if len(texts) != 1 or b"%" in texts[0] or not texts[0].isascii():
+        return None
+    record = parse(txt_text(texts[0]))
+    if record.errors or any(t.name == "exp" or (t.name in ("a", "mx", "ptr") and t.domain is None)
+                            for t in record.terms):
+        return None
+    return record.text
+
+
 def settle(requests: Iterable[Request], answers: "Answers", resolve, rounds: int = MAX_ROUNDS
            ) -> dict[Request, Evaluation]:
     """Evaluate every request, resolving what they miss in waves: each round evaluates the
@@ -373,13 +399,30 @@ def settle(requests: Iterable[Request], answers: "Answers", resolve, rounds: int
     incomplete: dict[Request, Evaluation] = {}
     included: dict = {}  # included policies already evaluated, per address (Query.check1)
     roots: dict[str, None] = {}  # TXT names evaluations asked whose trees are not complete yet
+    # Domains publishing the same record that reads nothing of the domain itself get the same
+    # result for the same address (only the sender differs): evaluate it once per run. A result
+    # that is incomplete, went round a loop (its path names the domain) or names the domain is
+    # never shared. The differential test's twin domains check this against pyspf alone.
+    shared: dict[tuple[str, str], Evaluation] = {}
+    records: dict[str, object] = {}
     rounds = max(1, rounds)
     for round_ in range(rounds + 1):  # every resolve is followed by one more evaluation
         incomplete = {}
         for req in pending:
+            domain = (req.sender.rpartition("@")[2] if req.sender else req.helo).lower().rstrip(".")
+            if records.get(domain, _NOT_KNOWN) is _NOT_KNOWN:
+                records[domain] = _shared_record(domain, answers)
+            text = records[domain]
+            key = (req.ip, text) if isinstance(text, str) else None
+            if key is not None and key in shared:
+                done[req] = replace(shared[key], sender=req.sender or f"postmaster@{req.helo}")
+                continue
             ev = evaluate(req.ip, req.sender, req.helo, answers, included)
             if ev.complete:
                 done[req] = ev
+                if key is not None and not ev.loop and domain not in ev.explanation.lower() \
+                        and domain not in ev.broke.lower():
+                    shared[key] = ev
             else:
                 incomplete[req] = ev
         pending = list(incomplete)
