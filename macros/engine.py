@@ -374,13 +374,18 @@ def _resolve_spf(config: Config, resolver) -> tuple[dict, dict]:
     """
     answers = resolver.answers
     lookup_many = resolver.lookup_many if isinstance(resolver, Resolver) else None  # offline: none
-    trees = {}
-    sources = list(dict.fromkeys(name for spec in config.domains for name in spf_policy.sources(spec)))
+    trees: dict[str, spf.Tree] = {}
+    # the policies whose ranges are tested (Microsoft 365's, the filters'), with their includes
+    source_trees = dict.fromkeys(name for spec in config.domains for name in spf_policy.sources(spec))
     for _ in range(MAX_SPF_WAVES):
-        trees = {spec.ascii: spf.analyze(spec.fqdn, answers) for spec in config.domains}
-        # the policies whose ranges are tested (Microsoft 365's, the filters'), with their includes
-        pending = [k for t in trees.values() for k in t.pending]
-        pending += [k for name in sources for k in spf.analyze(name, answers).pending]
+        # A walk with nothing pending is final (answers only grow): only the others walk again.
+        for spec in config.domains:
+            if spec.ascii not in trees or trees[spec.ascii].pending:
+                trees[spec.ascii] = spf.analyze(spec.fqdn, answers)
+        for name, tree in source_trees.items():
+            if tree is None or tree.pending:
+                source_trees[name] = spf.analyze(name, answers)
+        pending = [k for t in (*trees.values(), *source_trees.values()) for k in t.pending]
         pending = list(dict.fromkeys(pending))
         if not pending or lookup_many is None:
             break
