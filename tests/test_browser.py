@@ -1,7 +1,8 @@
 """The site as a helpdesk uses it: Playwright driving Debian's Chromium.
 
 One site is built for the module with ``mkdocs build --strict`` against the session BIND server
-(domains that pass, fail, warn and cannot be checked), served on 127.0.0.1 by a small
+(domains that pass, fail, warn and cannot be checked; one with two SPF records; contoso.example with
+the tenant export tests/tenants/contoso.json), served on 127.0.0.1 by a small
 ``http.server`` thread on a free port. The tests search the way people do (key by key), read the
 verdicts on the Domains index and on a domain page in light and dark mode, follow the fix links
 (with the mouse and with the keyboard only), and check that no page asks any other host for
