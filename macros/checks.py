@@ -113,7 +113,22 @@ def evaluate(spec: DomainSpec, answers: Answers, spf_outcome: "spf_policy.Outcom
         *tenant_mod.evaluate(spec, export, sel1_l, sel2_l),
     ]
     assert tuple(c.id for c in checks) == CHECK_IDS
-    return checks
+    return same_cause(spec, txt_l, checks)
+
+
+#: SPF checks whose failure follows from ``spf-present``'s when a domain publishes several SPF
+#: records (RFC 7208 section 4.5: every evaluation is permerror).
+SPF_DEPENDENT = ("spf-m365", "spf-all", "spf-lookups", "spf-senders")
+
+
+def same_cause(spec: DomainSpec, txt: Lookup, checks: list[Check]) -> list[Check]:
+    """One root cause, one message (issue 13): with several SPF records, the failing SPF checks
+    that evaluate the policy keep their status (``fail``, as the contract says) but carry
+    ``cause="spf-present"`` and its fix, so pages say the cause once with one Fix link."""
+    if not _spf_root_cause(spec, txt):
+        return checks
+    return [replace(c, cause="spf-present", fix=FIX_TWO_SPF) if c.id in SPF_DEPENDENT and c.status == FAIL else c
+            for c in checks]
 
 
 def unknown_checks(spec: DomainSpec, reason: str,
@@ -382,10 +397,13 @@ def spf_all(spec: DomainSpec, txt: Lookup, outcome: "spf_policy.Outcome") -> Che
                      f"internet may send as {spec.name}", expected, observed, FIX_PLUS_ALL)
     broken = [ev for ev in evaluations if ev.result == R.PERMERROR]
     if broken:
-        cause = _spf_root_cause(spec, txt) or f"permerror ({broken[0].explanation})"
-        return Check(cid, FAIL, f"SPF evaluation ends in {cause}: receivers may treat the "
-                     "domain's mail as failing SPF or ignore SPF altogether", expected, observed,
-                     FIX_TWO_SPF if _spf_root_cause(spec, txt) else FIX_LOOKUPS)
+        cause = _spf_root_cause(spec, txt)
+        if cause:
+            return Check(cid, FAIL, f"An unlisted sender gets permerror, not fail: {cause}",
+                         expected, observed, FIX_TWO_SPF)
+        return Check(cid, FAIL, f"SPF evaluation ends in permerror ({broken[0].explanation}): "
+                     "receivers may treat the domain's mail as failing SPF or ignore SPF altogether",
+                     expected, observed, FIX_LOOKUPS)
     unsure = _incomplete(spec, cid, evaluations, fix)
     if unsure:
         return unsure

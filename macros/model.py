@@ -76,7 +76,11 @@ NEW = RecordStatus.NEW
 @dataclass(frozen=True)
 class Check:
     """One verdict: status, a one-line reason a helpdesk can read aloud, expected vs observed,
-    and the site-relative link of the runbook section that fixes it."""
+    and the site-relative link of the runbook section that fixes it.
+
+    ``cause``: the id of another check whose failure this one follows from (two SPF records make
+    every SPF evaluation permerror: ``spf-m365`` fails with ``cause="spf-present"``), or None.
+    The status stays what the contract says; pages say the cause once, with one Fix link."""
 
     id: str
     status: str
@@ -84,6 +88,7 @@ class Check:
     expected: str
     observed: str
     fix: str
+    cause: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -93,6 +98,7 @@ class Check:
             "expected": self.expected,
             "observed": self.observed,
             "fix": self.fix,
+            "cause": self.cause,
         }
 
 

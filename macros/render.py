@@ -167,8 +167,19 @@ def counts(items) -> list[tuple[str, int]]:
 
 
 def tally(checks) -> list[str]:
-    """``["1 fail", "9 pass"]``: how many checks have each status, worst first."""
-    return [f"{n} {LABELS[s].lower()}" for s, n in counts(checks)]
+    """``["1 fail", "9 pass"]``: how many checks have each status, worst first. Checks that fail
+    only for another check's cause (:func:`same_cause_groups`) count once, with their cause:
+    ``["1 fail (+3 same cause)", ...]``."""
+    checks = list(checks)
+    follow = dependents(checks)
+    extra = {}
+    for c in checks:
+        if c.id in follow:
+            extra[c.status] = extra.get(c.status, 0) + 1
+    out = []
+    for s, n in counts(c for c in checks if c.id not in follow):
+        out.append(f"{n} {LABELS[s].lower()}" + (f" (+{extra[s]} same cause)" if extra.get(s) else ""))
+    return out
 
 
 # ---- one root cause, one message -----------------------------------------------------------------
@@ -186,6 +197,44 @@ def not_run_groups(checks) -> dict[str, list]:
     return {reason: group for reason, group in by_reason.items() if len(group) > 1}
 
 
+def same_cause_groups(checks) -> dict[str, list]:
+    """Problems that follow from another check's problem (``Check.cause``, set by the engine: two
+    SPF records make every SPF evaluation permerror), by the id of that check, in page order.
+
+    The statuses stay what the contract says; pages say the cause once: its row carries the one
+    Fix link and names the checks that fail with it, which show no Fix of their own."""
+    checks = list(checks)
+    problem = {c.id for c in checks if c.status not in FINE}
+    groups: dict[str, list] = {}
+    for c in worst_first(checks):
+        cause = getattr(c, "cause", None)
+        if cause and cause != c.id and cause in problem and c.id in problem:
+            groups.setdefault(cause, []).append(c)
+    return groups
+
+
+def dependents(checks) -> set[str]:
+    """The ids of the checks that fail for another check's cause (see :func:`same_cause_groups`)."""
+    return {c.id for group in same_cause_groups(checks).values() for c in group}
+
+
+def _same_cause_note(group) -> Markup:
+    return Markup('<span class="mf-samecause-ids">Also failing for this one cause: {ids}</span>').format(
+        ids=Markup(" ").join(Markup('<a href="#check-{0}">{1}</a>').format(c.id, check_id(c.id)) for c in group))
+
+
+def _same_cause_row(c, cause: str) -> Markup:
+    """A check that fails only because ``cause`` does: said as such, with no Fix of its own."""
+    return Markup(
+        '<tr class="mf-row-{s} mf-samecause" id="check-{id}"><td class="mf-fit">{badge}</td><td class="mf-fit">{cid}</td>'
+        '<td><strong class="mf-samecause-tag">Same cause as <a href="#check-{cause}">{cause}</a></strong> '
+        '<span class="mf-own-reason">{reason}</span></td>'
+        '<td class="mf-fit"><a class="mf-see" href="#check-{cause}" aria-label="{id}: fixed with {cause}">see {cause}</a></td>'
+        '<td data-label="Expected">{expected}</td><td data-label="Observed">{observed}</td></tr>'
+    ).format(s=c.status, id=c.id, badge=badge(c.status), cid=check_id(c.id), cause=cause, reason=text(c.reason),
+             expected=text(c.expected), observed=text(c.observed))
+
+
 def _not_run_row(reason: str, group) -> Markup:
     ids = Markup(" ").join(check_id(c.id, anchor=True) for c in group)
     return Markup(
@@ -194,12 +243,14 @@ def _not_run_row(reason: str, group) -> Markup:
     ).format(badge=badge(UNKNOWN), n=len(group), reason=text(reason), ids=ids)
 
 
-def _check_row(c, link: Link) -> Markup:
+def _check_row(c, link: Link, same: list = ()) -> Markup:
+    """One check; ``same``: the checks that fail for its cause (named after its reason)."""
     return Markup(
-        '<tr class="mf-row-{s}" id="check-{id}"><td class="mf-fit">{badge}</td><td class="mf-fit">{cid}</td>'
-        '<td>{reason}</td><td class="mf-fit">{fix}</td><td data-label="Expected">{expected}</td>'
+        '<tr class="mf-row-{s}{cls}" id="check-{id}"><td class="mf-fit">{badge}</td><td class="mf-fit">{cid}</td>'
+        '<td>{reason}{note}</td><td class="mf-fit">{fix}</td><td data-label="Expected">{expected}</td>'
         '<td data-label="Observed">{observed}</td></tr>'
-    ).format(s=c.status, id=c.id, badge=badge(c.status), cid=check_id(c.id), reason=text(c.reason),
+    ).format(s=c.status, cls=" mf-rootcause" if same else "", id=c.id, badge=badge(c.status), cid=check_id(c.id),
+             reason=text(c.reason), note=(Markup(" ") + _same_cause_note(same)) if same else Markup(""),
              fix=fix_link(c, link), expected=text(c.expected), observed=text(c.observed))
 
 
@@ -222,6 +273,8 @@ def checks_table(checks, link: Link) -> Markup:
             n=len(group), reason=text(reason), ids=ids), "mf-checks-block")
         rest = [c for c in checks if c.status == INFO]
         return line + (table("checks", _CHECKS_HEAD, [_check_row(c, link) for c in rest]) if rest else Markup(""))
+    causes = same_cause_groups(checks)
+    follow = {c.id for group in causes.values() for c in group}
     rows, done = [], set()
     for c in worst_first(checks):
         if c.status == UNKNOWN and c.reason in groups:
@@ -229,7 +282,10 @@ def checks_table(checks, link: Link) -> Markup:
                 done.add(c.reason)
                 rows.append(_not_run_row(c.reason, groups[c.reason]))
             continue
-        rows.append(_check_row(c, link))
+        if c.id in follow:  # right after the row of its cause
+            continue
+        rows.append(_check_row(c, link, causes.get(c.id, ())))
+        rows += [_same_cause_row(d, c.id) for d in causes.get(c.id, ())]
     return table("checks", _CHECKS_HEAD, rows)
 
 
@@ -364,11 +420,20 @@ ROW_PROBLEMS = 3
 
 def problem_items(report, link: Link) -> list[Markup]:
     """A domain's problems, worst first, each with its Fix link; checks that could not run for
-    one shared reason are one item (the reason once, no Fix: nothing in DNS to fix yet)."""
+    one shared reason are one item (the reason once, no Fix: nothing in DNS to fix yet), and
+    checks that fail for another check's cause are named in that check's item, not listed."""
     groups = not_run_groups(report.checks)
+    causes = same_cause_groups(report.checks)
+    follow = {c.id for group in causes.values() for c in group}
     items, done = [], set()
     for c in worst_first(report.checks):
-        if c.status in FINE:
+        if c.status in FINE or c.id in follow:
+            continue
+        if c.id in causes:  # one problem: the cause, its Fix, and the checks that fail with it
+            same = Markup(", ").join(check_id(d.id) for d in causes[c.id])
+            items.append(Markup('<li class="mf-rootcause">{b} {cid} {r} <span class="mf-samecause-ids">(also failing '
+                                'for this cause: {same})</span> {fix}</li>').format(
+                b=badge(c.status), cid=check_id(c.id), r=text(c.reason), same=same, fix=fix_link(c, link)))
             continue
         if c.status == UNKNOWN and c.reason in groups:
             if c.reason not in done:
@@ -478,7 +543,8 @@ def drift_list(run, link: Link) -> Markup:
                      key=lambda item: (_desc(item[0]), item[1].spec.ascii, item[2].name, item[2].type))
     items = []
     for seen, d, r in changes:
-        broken = [c for c in d.checks if c.status in (FAIL, WARN)]
+        follow = dependents(d.checks)
+        broken = [c for c in d.checks if c.status in (FAIL, WARN) and c.id not in follow]
         checks = _join(Markup('<span class="mf-drift-check">{b} <a href="{h}">{id}</a></span> ').format(
             b=badge(c.status), h=link(c.fix), id=check_id(c.id)) for c in broken) or Markup("none")
         items.append(Markup(

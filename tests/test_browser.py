@@ -1,7 +1,8 @@
 """The site as a helpdesk uses it: Playwright driving Debian's Chromium.
 
 One site is built for the module with ``mkdocs build --strict`` against the session BIND server
-(domains that pass, fail, warn and cannot be checked), served on 127.0.0.1 by a small
+(domains that pass, fail, warn and cannot be checked; one with two SPF records; contoso.example with
+the tenant export tests/tenants/contoso.json), served on 127.0.0.1 by a small
 ``http.server`` thread on a free port. The tests search the way people do (key by key), read the
 verdicts on the Domains index and on a domain page in light and dark mode, follow the fix links
 (with the mouse and with the keyboard only), and check that no page asks any other host for
@@ -19,6 +20,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +47,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 TIMEOUT_MS = 10_000
 
+TWO_SPF = "twospf.example"  # two v=spf1 records: one root cause behind four failing SPF checks
 #: test_site's mix (pass, fail, hostile records, IDN) plus one of each remaining verdict.
 DOMAINS = SITE_DOMAINS + [
     {"name": "toomany.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "toomany"},
     {"name": "partial.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "partial"},
     {"name": "softfail.example", "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "softfail"},
+    {"name": TWO_SPF, "scenario": "third-party-filter", "filter": "hornetsecurity", "tenant": "twospf",
+     "filter_ips": ["94.100.132.8"]},
 ]
 FAILING = "bypass.example"  # mx-route fails: its MX lets mail bypass the filter
+#: Tenant exports the browser site reads (MAILFLOW_TENANTS): contoso.example's tenant checks, its
+#: export line and its mail route's inbound connector are drawn from tests/tenants/contoso.json.
+TENANT_EXPORTS = ("contoso.json",)
+EXPORTED = "contoso.example"
 LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "unknown": "UNKNOWN", "info": "INFO"}
 SEVERITY = {"FAIL": 0, "UNKNOWN": 1, "WARN": 2, "PASS": 3, "INFO": 4}  # worst first, as the site sorts
 #: info (no tenant export, nothing to test) is no problem and never a domain's overall status here
@@ -108,6 +117,9 @@ def site(bind_server, tmp_path_factory) -> Path:
     written = cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address)
     assert written.returncode == 0, written.stderr
     make_project(project, DOMAINS)
+    (project / "tenants").mkdir(exist_ok=True)  # the default MAILFLOW_TENANTS folder
+    for name in TENANT_EXPORTS:
+        shutil.copy2(ROOT / "tests" / "tenants" / name, project / "tenants" / name)
     baseline = (project / "baseline.yml").read_text(encoding="utf-8")
     assert baseline.count("10 mx01.hornetsecurity.com.") >= 1
     lines = baseline.splitlines(keepends=True)
@@ -266,7 +278,8 @@ def problem_items(report: dict) -> list[tuple]:
     """A domain's problems as its row lists them, worst first: ``("fix", check)`` for a check with
     a Fix link, ``("group", reason, n)`` for n checks (two or more) that could not run for one
     reason, said once without a Fix link."""
-    problems = sorted((c for c in report["checks"] if c["status"] not in ("pass", "info")),
+    problems = sorted((c for c in report["checks"] if c["status"] not in ("pass", "info")
+                       and c["id"] not in same_cause(report)),
                       key=lambda c: SEVERITY[ALL_LABELS[c["status"]]])
     reasons: dict[str, int] = {}
     for c in problems:
@@ -281,6 +294,13 @@ def problem_items(report: dict) -> list[tuple]:
         else:
             items.append(("fix", c))
     return items
+
+
+def same_cause(report: dict) -> set[str]:
+    """The ids of the problems that follow from another problem (``cause`` in drift.json): the
+    pages name them with their cause instead of listing each with a Fix link."""
+    problem = {c["id"] for c in report["checks"] if c["status"] not in ("pass", "info")}
+    return {c["id"] for c in report["checks"] if c["id"] in problem and c.get("cause") in problem - {c["id"]}}
 
 
 def result_hrefs(page) -> list[str]:
@@ -654,16 +674,26 @@ def test_domains_index_filter_finds_a_domain_in_two_keystrokes(browser, base_url
         expect(page.locator(".mf-domains tbody tr:visible a.mf-domain")).to_have_text(["bücher.example"])
 
 
-def test_search_puts_a_domain_page_before_the_runbooks_that_mention_it(page):
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_search_puts_a_domain_page_before_the_runbooks_that_mention_it(browser, base_url, width, scheme):
     """``contoso`` is in many runbooks' examples; the domain page is boosted above all of them."""
-    goto(page, "")
-    box = page.locator("input[data-md-component=search-query]")
-    box.click()
-    box.press_sequentially("contoso", delay=15)
-    wait_for_results(page, "contoso")
-    hrefs = result_hrefs(page)
-    assert len(hrefs) > 1, hrefs  # the runbooks are found too
-    assert path_of(hrefs[0]) == "/domains/contoso.example/", hrefs
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, "")
+        expect_scheme(page, scheme)
+        if width < 960:  # on a phone the search box opens from the header's search icon
+            page.locator("label[for='__search']").first.click()
+        box = page.locator("input[data-md-component=search-query]")
+        box.click()
+        box.press_sequentially("contoso", delay=15)
+        wait_for_results(page, "contoso")
+        hrefs = result_hrefs(page)
+        assert len(hrefs) > 1, hrefs  # the runbooks are found too
+        assert path_of(hrefs[0]) == "/domains/contoso.example/", hrefs
+        first = page.locator(".md-search-result__link").first
+        expect(first).to_be_visible()
+        screenshot(page, f"search-boost-{width}-{scheme}")
+        first.click()
+        page.wait_for_url(lambda url: path_of(url) == "/domains/contoso.example/")
 
 
 @pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
@@ -730,18 +760,25 @@ def test_drift_page_fits_and_says_how_to_accept_a_change(browser, base_url, widt
         screenshot(page, f"drift-{width}-{scheme}", full_page=True)
 
 
-def test_drift_banner_links_the_drift_page(page):
-    goto(page, f"domains/{FAILING}/")
-    banner = page.locator(".mf-banner-drift")
-    expect(banner).to_be_visible()
-    text = banner.inner_text()
-    assert ".." not in text.replace("...", ""), text
-    assert f"MX {FAILING}," in text or f"MX {FAILING}." in text, text  # names without their trailing dot
-    link = banner.locator("a", has_text="See the Drift page")
-    expect(link).to_have_count(1)
-    link.click()
-    page.wait_for_url(lambda url: path_of(url) == "/drift/")
-    expect(page.locator(".mf-drift")).to_be_visible()
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_drift_banner_links_the_drift_page(browser, base_url, width, scheme):
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, f"domains/{FAILING}/")
+        expect_scheme(page, scheme)
+        banner = page.locator(".mf-banner-drift")
+        expect(banner).to_be_visible()
+        text = banner.inner_text()
+        assert ".." not in text.replace("...", ""), text
+        assert f"MX {FAILING}," in text or f"MX {FAILING}." in text, text  # names without their trailing dot
+        assert contrast(banner)["ratio"] >= 4.5, contrast(banner)
+        link = banner.locator("a", has_text="See the Drift page")
+        expect(link).to_have_count(1)
+        assert contrast(link)["ratio"] >= 4.5, contrast(link)
+        no_sideways_scroll(page)
+        screenshot(banner, f"drift-banner-{width}-{scheme}")
+        link.click()
+        page.wait_for_url(lambda url: path_of(url) == "/drift/")
+        expect(page.locator(".mf-drift")).to_be_visible()
 
 
 @pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
@@ -764,6 +801,165 @@ def test_home_banner_takes_the_worst_colour_and_links_the_failing_domains(browse
         page.wait_for_url(lambda url: path_of(url) == f"/domains/{FAILING}/")
 
 
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_two_spf_records_are_one_problem_with_one_fix(browser, base_url, site, width, scheme):
+    """Issue 13: two SPF records make spf-m365, spf-all, spf-lookups and spf-senders fail too; their
+    status stays FAIL, but the page says the cause once: one Fix link (spf-present's), the other
+    rows under it as "same cause", and the counts say so."""
+    report = report_of(site, TWO_SPF)
+    status = {c["id"]: c for c in report["checks"]}
+    follow = sorted(same_cause(report), key=[c["id"] for c in report["checks"]].index)
+    assert status["spf-present"]["status"] == "fail" and status["spf-present"]["cause"] is None
+    assert follow == ["spf-m365", "spf-all", "spf-lookups", "spf-senders"], follow
+    assert all(status[cid]["status"] == "fail" for cid in follow)  # the contract's statuses stay
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, f"domains/{TWO_SPF}/")
+        expect_scheme(page, scheme)
+        cause = page.locator("#check-spf-present")
+        expect(cause.locator("a.mf-fix")).to_have_count(1)
+        expect(cause).to_contain_text("Also failing for this one cause")
+        expect(cause.locator(".mf-samecause-ids code.mf-id")).to_have_text(follow)
+        # right under the cause, in page order: each FAIL, "same cause", no Fix of its own
+        ids = page.locator(".mf-checks tbody tr").evaluate_all("rows => rows.map(r => r.id)")
+        start = ids.index("check-spf-present")
+        assert ids[start + 1:start + 1 + len(follow)] == [f"check-{cid}" for cid in follow], ids
+        for cid in follow:
+            row = page.locator(f"#check-{cid}")
+            expect(row).to_have_class(re.compile(r"\bmf-samecause\b"))
+            expect(row.locator(".mf-badge")).to_have_text(re.compile(r"\bFAIL\b"))
+            expect(row.locator(".mf-samecause-tag")).to_have_text("Same cause as spf-present")
+            expect(row.locator("a.mf-fix")).to_have_count(0)
+            for selector in (".mf-samecause-tag", ".mf-own-reason", "a.mf-see"):
+                measured = contrast(row.locator(selector))
+                assert measured["ratio"] >= 4.5, f"{scheme}: {cid} {selector} contrast {measured}"
+        problems = len([c for c in report["checks"] if c["status"] == "fail"]) - len(follow)
+        expect(page.locator(".mf-checks a.mf-fix")).to_have_count(
+            problems + sum(1 for c in report["checks"] if c["status"] in ("warn", "unknown")))
+        tally = page.locator("article p", has_text="Overall:")
+        expect(tally).to_contain_text(f"{problems} fail (+{len(follow)} same cause)")
+        no_sideways_scroll(page)
+        screenshot(page.locator(".mf-checks-block"), f"two-spf-{width}-{scheme}")
+        # "see spf-present" leads to the cause's row and its Fix
+        page.locator(f"#check-{follow[0]} a.mf-see").click()
+        page.wait_for_url(lambda url: urlsplit(url).fragment == "check-spf-present")
+        expect(cause).to_be_in_viewport()
+        # the Domains index: one problem with one Fix, naming the checks that fail with it
+        goto(page, "domains/")
+        row = page.locator(".mf-domains tbody tr").filter(has=page.locator(f"a.mf-domain:text-is('{TWO_SPF}')"))
+        item = row.locator("li.mf-rootcause")
+        expect(item).to_have_count(1)
+        expect(item.locator("a.mf-fix")).to_have_count(1)
+        expect(item).to_contain_text("also failing for this cause")
+        listed = problem_items(report)  # the cause once: fewer items than failing checks
+        assert len(listed) < problems + len(follow), listed
+        expect(row.locator("a.mf-fix")).to_have_count(min(len(listed), ROW_PROBLEMS))
+        expect(row.locator(".mf-tally")).to_contain_text(f"{problems} fail (+{len(follow)} same cause)")
+        screenshot(row, f"two-spf-index-{width}-{scheme}")
+
+
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_a_pass_that_tested_nothing_is_info(browser, base_url, site, width, scheme):
+    """Issue 13: spf-senders with no sender IPs listed tested nothing: INFO with a Runbook link,
+    never a green PASS, and not counted among the problems."""
+    check = next(c for c in report_of(site, EXPORTED)["checks"] if c["id"] == "spf-senders")
+    assert check["status"] == "info" and check["observed"] == "no IPs listed", check
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, f"domains/{EXPORTED}/")
+        expect_scheme(page, scheme)
+        row = page.locator("#check-spf-senders")
+        expect(row).to_have_class(re.compile(r"\bmf-row-info\b"))
+        badge = row.locator(".mf-badge")
+        expect(badge).to_have_text(re.compile(r"\bINFO\b"))
+        expect(badge).not_to_have_text(re.compile("PASS"))
+        expect(row).to_contain_text("nothing was tested")
+        expect(row.locator("a.mf-fix")).to_have_count(0)
+        expect(row.locator("a.mf-doc")).to_have_text("Runbook")
+        for element in (badge, row.locator("a.mf-doc")):
+            assert contrast(element)["ratio"] >= 4.5, contrast(element)
+        stripe = row.locator("td").first.evaluate("el => getComputedStyle(el).getPropertyValue('--mf-stripe').trim()")
+        assert stripe == "#1976d2", stripe  # info's blue, not pass's green
+        row.scroll_into_view_if_needed()
+        screenshot(row, f"info-no-senders-{width}-{scheme}")
+        goto(page, "domains/")
+        line = page.locator(".mf-domains tbody tr").filter(has=page.locator(f"a.mf-domain:text-is('{EXPORTED}')"))
+        expect(line).not_to_contain_text("spf-senders")  # info is no problem
+
+
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_domain_page_and_its_records_table_fit_every_view(browser, base_url, width, scheme):
+    """The records table (and every other table) readable without sideways scrolling: at 390 px
+    each record set is a card whose values get the whole width."""
+    with opened(browser, base_url, width, scheme) as page:
+        goto(page, f"domains/{FAILING}/", until="networkidle")
+        expect_scheme(page, scheme)
+        no_sideways_scroll(page)
+        for block in page.locator(".mf-records-block, .mf-lookups-block, .mf-checks-block").all():
+            inner = block.evaluate("el => el.scrollWidth - el.clientWidth")
+            assert inner <= 1, f"at {width}px a table scrolls sideways by {inner}px"
+        records = page.locator(".mf-records tbody tr")
+        assert records.count() >= 5
+        content = page.locator("article").bounding_box()
+        drifted = page.locator(".mf-records tr.mf-r-drifted").first
+        expect(drifted).to_be_visible()
+        value = drifted.locator("td[data-label='Observed now'] code").first
+        box = value.bounding_box()
+        assert box["x"] >= content["x"] - 1 and box["x"] + box["width"] <= content["x"] + content["width"] + 1, (box, content)
+        if width == 390:  # cards: the values cell takes the row's width, its label in front
+            display = drifted.locator("td[data-label='Observed now']").evaluate("el => getComputedStyle(el).display")
+            assert display == "block", display
+            label = drifted.locator("td[data-label='Observed now']").evaluate(
+                "el => getComputedStyle(el, '::before').content")
+            assert "Observed now" in label, label
+            assert box["width"] >= 0.6 * content["width"], (box, content)
+        for cell in (drifted.locator(".mf-rbadge"), drifted.locator("code.mf-name"), value):
+            assert contrast(cell)["ratio"] >= 4.5, contrast(cell)
+        screenshot(page.locator(".mf-records-block"), f"records-{width}-{scheme}")
+        screenshot(page, f"domain-{FAILING}-{width}-{scheme}", full_page=True)
+
+
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
+def test_tenant_export_rows_date_and_connector_are_shown(browser, base_url, site, width, scheme):
+    """With an Exchange Online export (tests/tenants/contoso.json) the domain page says whose export
+    and of when, lists the tenant checks with their verdicts, and the mail route draws the inbound
+    connector between the filter's MX hosts and Exchange Online, coloured by its checks."""
+    from macros.tenant import TENANT_CHECK_IDS
+
+    export = json.loads((ROOT / "tests" / "tenants" / "contoso.json").read_text(encoding="utf-8"))
+    report = report_of(site, EXPORTED)
+    tenant = {c["id"]: c for c in report["checks"] if c["id"] in TENANT_CHECK_IDS}
+    assert set(tenant) == set(TENANT_CHECK_IDS)
+    judged = [c for c in tenant.values() if "no export" not in c["reason"]]
+    assert len(judged) == len(tenant), [c["reason"] for c in tenant.values()]  # the export was read
+    connector = [tenant[cid] for cid in ("connector-lockdown", "efc") if tenant[cid]["status"] != "info"]
+    assert connector, tenant
+    with opened(browser, base_url, width, scheme, shadow=True) as page:
+        goto(page, f"domains/{EXPORTED}/", until="networkidle")
+        expect_scheme(page, scheme)
+        line = page.locator(".mf-tenant-export")
+        expect(line).to_contain_text(export["tenant"])
+        expect(line).to_contain_text(export["exported_at"])
+        expect(line).to_contain_text("contoso.json")
+        assert contrast(line)["ratio"] >= 4.5, contrast(line)
+        for cid, check in tenant.items():
+            row = page.locator(f"#check-{cid}")
+            expect(row.locator(".mf-badge")).to_have_text(re.compile(rf"\b{ALL_LABELS[check['status']]}\b"))
+            expect(row.locator("a[href]")).to_have_text("Fix" if check["status"] in PROBLEMS else "Runbook")
+        svg = page.locator(".mf-route-block .mermaid svg")
+        expect(svg).to_be_visible()
+        expect(svg).not_to_contain_text("Syntax error")
+        node = svg.locator("g.node").filter(has_text="Inbound connector")
+        expect(node).to_have_count(1)
+        for check in connector:
+            expect(node).to_contain_text(f"{check['id']}: {ALL_LABELS[check['status']]}")
+        fill = node.locator("rect, path, polygon").first.evaluate("el => getComputedStyle(el).fill")
+        colour = node.locator(".nodeLabel").first.evaluate("el => getComputedStyle(el).color")
+        assert contrast_of(colour, fill) >= 4.5, (colour, fill)
+        no_sideways_scroll(page)
+        screenshot(page.locator(".mf-route-block"), f"route-{EXPORTED}-tenant-{width}-{scheme}")
+        line.scroll_into_view_if_needed()
+        screenshot(page, f"tenant-checks-{width}-{scheme}")
+
+
 # ---- checks that could not run: one message -------------------------------------------------------
 
 
@@ -777,7 +973,7 @@ def offline_url(tmp_path_factory):
         yield url
 
 
-@pytest.mark.parametrize("width, scheme", [(1280, "light"), (390, "dark")], ids=["1280px-light", "390px-dark"])
+@pytest.mark.parametrize("width, scheme", VIEWS, ids=VIEW_IDS)
 def test_checks_that_could_not_run_are_one_message_not_ten_fix_links(browser, offline_url, width, scheme):
     with opened(browser, offline_url, width, scheme) as page:
         goto(page, f"domains/{DOMAINS[0]['name']}/")
@@ -792,6 +988,9 @@ def test_checks_that_could_not_run_are_one_message_not_ten_fix_links(browser, of
         expect(page.locator(".mf-checks-block a.mf-fix")).to_have_count(0)
         expect(page.locator(".mf-checks tbody tr")).to_have_count(len(info))  # only what judges nothing
         expect(page.locator("#check-mx-route")).to_have_count(1)  # the anchors other pages link to stay
+        expect_scheme(page, scheme)
+        assert contrast(message)["ratio"] >= 4.5, contrast(message)
+        no_sideways_scroll(page)
         screenshot(page, f"not-run-{width}-{scheme}")
         goto(page, "domains/")
         expect(page.locator(".mf-domains a.mf-fix")).to_have_count(0)

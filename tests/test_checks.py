@@ -233,6 +233,25 @@ CASES = [
 ]
 
 
+def test_two_spf_records_are_one_root_cause(resolver):
+    """Issue 13: the SPF checks that evaluate a policy published twice stay ``fail`` (the
+    contract) but carry ``cause="spf-present"`` and its fix, so pages say the cause once."""
+    found = run(resolver, "twospf.example", filter_ips=[HORNET_IP])
+    assert found["spf-present"].status == FAIL and found["spf-present"].cause is None
+    for cid in ("spf-m365", "spf-all", "spf-lookups", "spf-senders"):
+        check = found[cid]
+        assert check.status == FAIL and check.cause == "spf-present", check
+        assert check.fix == "common-issues/#two-spf-records", check
+        assert check.to_dict()["cause"] == "spf-present"
+    assert found["spf-all"].reason == ("An unlisted sender gets permerror, not fail: twospf.example publishes "
+                                       "2 SPF records, so every evaluation ends in permerror (see spf-present)")
+    assert all(c.cause is None for cid, c in found.items() if not cid.startswith("spf-") or cid == "spf-present")
+    # a policy broken for a reason of its own has no cause elsewhere
+    toomany = run(resolver, "toomany.example")
+    assert toomany["spf-lookups"].status == FAIL and toomany["spf-lookups"].cause is None
+    assert toomany["spf-all"].reason.startswith("SPF evaluation ends in permerror (")
+
+
 @pytest.mark.parametrize("domain, scenario, fields, check_id, status, words, fix", CASES,
                          ids=[f"{c[3]}-{c[4]}-{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_verdict(resolver, domain, scenario, fields, check_id, status, words, fix):

@@ -110,7 +110,7 @@ def test_check_json_is_the_drift_json_domain_entries(project, bind_server):
         assert [c["id"] for c in d["checks"]] == list(CHECK_IDS)  # the tenant ids are the last seven
         assert CHECK_IDS[-len(TENANT_CHECK_IDS):] == TENANT_CHECK_IDS
         for c in d["checks"]:
-            assert set(c) == {"id", "status", "reason", "expected", "observed", "fix"}
+            assert set(c) == {"id", "status", "reason", "expected", "observed", "fix", "cause"}
         for r in d["records"]:
             assert set(r) >= {"name", "type", "status", "baseline", "observed"}
 

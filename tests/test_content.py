@@ -198,9 +198,11 @@ def test_common_issues_has_30_rows_each_with_its_own_section_and_a_detected_by_e
 
 
 def test_every_check_section_links_back_to_the_rows_it_detects(kb_site):
+    from macros.model import CHECK_IDS as ALL_CHECK_IDS  # the tenant checks detect rows too
+
     body = article(read(kb_site, "reference/checks/index.html"))
     issues = ids_in(article(read(kb_site, "common-issues/index.html")))
-    for check in CHECK_IDS:
+    for check in ALL_CHECK_IDS:
         section = body.split(f'id="{check}"', 1)[1].split("<h2", 1)[0]
         line = re.search(r"Common issues it detects:(.*?)</li>", section, re.S)
         assert line, f"check {check} lists no common issue"
@@ -210,7 +212,7 @@ def test_every_check_section_links_back_to_the_rows_it_detects(kb_site):
     assert "common-issues/#filter-outbound-ip-missing-from-spf" in spf_senders
     # ... and each row's Detected-by checks list that row, both ways round
     links_back = {}
-    for check in CHECK_IDS:
+    for check in ALL_CHECK_IDS:
         section = body.split(f'id="{check}"', 1)[1].split("<h2", 1)[0]
         line = re.search(r"Common issues it detects:(.*?)</li>", section, re.S).group(1)
         links_back[check] = set(re.findall(r'href="[^"]*common-issues/#([^"]+)"', line))
@@ -312,6 +314,47 @@ def test_scenario_page_draws_its_mail_flow_and_calls_live_status(kb_site, scenar
     assert target.is_file()
     assert "learn.microsoft.com" in body
     assert 'id="references"' in body and 'id="related-topics"' in body
+
+
+#: Issue 12 section 6: each tenant check sits beside the runbook step it verifies (the heading of
+#: that step's section), linked to its reference entry and to its fix.
+TENANT_CHECK_STEPS = {
+    "third-party-filter": {
+        "accepted-domain": "Add and verify the domain",
+        "outbound-route": "SPF record",
+        "dkim-signing": "Exchange Online host",
+        "connector-lockdown": "Lock down the inbound connector",
+        "efc": "Enhanced Filtering for Connectors",
+        "scl-bypass": "Enhanced Filtering for Connectors",
+        "arc-sealer": "Trusted ARC sealers",
+    },
+    "hybrid-third-party": {
+        "accepted-domain": "Add and verify the domain",
+        "dkim-signing": "Autodiscover and the other records",
+        "connector-lockdown": "Connectors and hybrid",
+        "efc": "Connectors and hybrid",
+        "arc-sealer": "Connectors and hybrid",
+        "scl-bypass": "Connectors and hybrid",
+        "outbound-route": "Outgoing mail through the filter",
+    },
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(TENANT_CHECK_STEPS))
+def test_runbook_shows_each_tenant_check_beside_the_step_it_verifies(kb_site, scenario):
+    from macros.tenant import TENANT_CHECK_IDS
+
+    assert set(TENANT_CHECK_STEPS[scenario]) == set(TENANT_CHECK_IDS)
+    body = article(read(kb_site, f"scenarios/{scenario}/index.html"))
+    # the page cut at its headings: (heading text, the content up to the next heading)
+    parts = re.split(r"<h[2-5][^>]*>(.*?)</h[2-5]>", body, flags=re.S)
+    sections = [(text_of(parts[i]), parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
+    for cid, step in TENANT_CHECK_STEPS[scenario].items():
+        found = [title for title, html in sections
+                 for tip in re.findall(r'<div class="admonition.*?</div>', html, re.S)
+                 if f'reference/checks/#{cid}"' in tip and f'tenant/configure/#{cid}"' in tip]
+        assert found, f"{scenario}: no tip links {cid} to both its reference entry and its fix"
+        assert all(step in title for title in found), f"{scenario}: {cid} is under {found}, not under {step!r}"
 
 
 def test_examples_use_content_tabs_and_highlighted_code(kb_site):

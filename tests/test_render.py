@@ -130,6 +130,62 @@ def test_checks_that_could_not_run_for_one_reason_are_one_message():
     assert "10 checks could not run:" in row and row.count(why) == 1 and "mf-fix" not in row and "more<" not in row
 
 
+def _two_spf_checks():
+    """What the engine gives a domain with two SPF records: spf-present fails, and the SPF checks
+    that evaluate the policy fail with ``cause="spf-present"`` (macros/checks.py same_cause)."""
+    fix = "common-issues/#two-spf-records"
+    return [Check("mx-route", "pass", "ok", "", "", "scenarios/x/#mx-record"),
+            Check("spf-present", "fail", "two.example has 2 SPF records", "one", "a | b", fix),
+            Check("spf-m365", "fail", "Mail from Microsoft 365 fails SPF: <b>2</b>", "", "obs-m365", fix, cause="spf-present"),
+            Check("spf-all", "fail", "An unlisted sender gets permerror", "", "obs-all", fix, cause="spf-present"),
+            Check("spf-lookups", "fail", "SPF is broken (permerror)", "", "obs-lookups", fix, cause="spf-present"),
+            Check("dkim", "fail", "points elsewhere", "", "", "common-issues/#dkim"),
+            Check("spf-senders", "info", "No sender IPs are listed", "", "", "scenarios/x/#spf")]
+
+
+def test_one_root_cause_is_one_problem_with_one_fix():
+    checks = _two_spf_checks()
+    html = str(render.checks_table(checks, lambda t: t))
+    assert "\n" not in html.strip("\n") and "<b>2</b>" not in html
+    # the cause first, then the checks that fail with it, then the next problem
+    assert re.findall(r'id="check-([a-z0-9-]+)"', html) == [
+        "spf-present", "spf-m365", "spf-all", "spf-lookups", "dkim", "mx-route", "spf-senders"]
+    cause = re.search(r'<tr [^>]*id="check-spf-present".*?</tr>', html).group(0)
+    assert "mf-rootcause" in cause and 'aria-label="Fix spf-present"' in cause
+    assert re.search(r"Also failing for this one cause:.*spf-m365.*spf-all.*spf-lookups", cause)
+    for cid in ("spf-m365", "spf-all", "spf-lookups"):
+        row = re.search(rf'<tr [^>]*id="check-{cid}".*?</tr>', html).group(0)
+        assert 'class="mf-row-fail mf-samecause"' in row and "FAIL" in row  # the status stays fail
+        assert "mf-fix" not in row and ">Fix<" not in row
+        assert 'Same cause as <a href="#check-spf-present">spf-present</a>' in row
+        assert 'href="#check-spf-present"' in row and f"obs-{cid.split('-')[1]}" in row
+    assert html.count('class="mf-fix"') == 2  # spf-present and dkim
+    assert render.tally(checks) == ["2 fail (+3 same cause)", "1 pass", "1 info"]
+    assert render.dependents(checks) == {"spf-m365", "spf-all", "spf-lookups"}
+    report = _report("two.example", ["fail"])
+    report.checks = checks
+    row = str(render.domains_table([report], lambda t: t))
+    assert row.count('class="mf-fix"') == 2 and "and 1 more" not in row  # two problems, not five
+    assert re.search(r'mf-rootcause.*spf-present.*also failing for this cause:.*spf-m365.*spf-all.*spf-lookups', row)
+    assert "2 fail (+3 same cause)" in row
+
+
+def test_a_cause_that_is_not_a_problem_groups_nothing():
+    """``cause`` names a check that passes (or is missing): every check is shown as itself."""
+    checks = [Check("spf-present", "pass", "one", "", "", "x/#y"),
+              Check("spf-all", "fail", "permerror", "", "", "x/#z", cause="spf-present")]
+    html = str(render.checks_table(checks, lambda t: t))
+    assert "mf-samecause" not in html and html.count('class="mf-fix"') == 1
+    assert render.tally(checks) == ["1 fail", "1 pass"]
+    assert render.same_cause_groups(checks[1:]) == {}
+
+
+def test_check_json_carries_the_cause():
+    checks = _two_spf_checks()
+    assert checks[2].to_dict()["cause"] == "spf-present" and checks[1].to_dict()["cause"] is None
+    assert set(checks[0].to_dict()) == {"id", "status", "reason", "expected", "observed", "fix", "cause"}
+
+
 HOSTILE_HOSTS = ['a"]; click mx0 call alert(1); x["b.example', "%%{init: {'securityLevel': 'loose'}}%%.example",
                  "<img src=x onerror=alert(2)>.example", "#quot;#60;script#62;.example", "end\nstyle exo fill:#f00"]
 
