@@ -19,6 +19,9 @@ from markupsafe import Markup, escape
 from . import mx as mx_mod
 from .model import CHECK_IDS, DRIFTED, FAIL, INFO, NEW, PASS, SEVERITY, UNCHANGED, UNKNOWN, WARN, worst
 from .records import visible
+from .resolve import FOUND
+from .spf.record import MAX_DNS_TERMS, MAX_VOID_LOOKUPS
+from .spf.tree import NodeStatus
 
 Link = Callable[[str], str]
 
@@ -313,7 +316,7 @@ def lookups_table(lookups) -> Markup:
         if lk.chain:
             chain = Markup('<span class="mf-chain">via CNAME: {}</span>').format(
                 Markup(" &rarr; ").join(Markup("<code>{}</code>").format(text(c)) for c in lk.chain))
-        if lk.status == "found":
+        if lk.status == FOUND:
             shown = values_list(lk.values)
         else:
             shown = Markup("<em>{}</em>").format(text(lk.describe()))
@@ -333,16 +336,16 @@ def spf_tree(tree) -> Markup:
     def node(n) -> Markup:
         kids = _join(node(c) for c in n.children)
         record = Markup("<code>{}</code>").format(text(n.record)) if n.record else Markup("<em>{}</em>").format(text(n.reason or "no SPF record"))
-        status = Markup("") if n.status == "ok" else Markup(' <strong class="mf-spf-{s}">{s}</strong> {r}').format(
+        status = Markup("") if n.status == NodeStatus.OK else Markup(' <strong class="mf-spf-{s}">{s}</strong> {r}').format(
             s=text(n.status), r=text(n.reason) if n.record else "")
         return Markup('<li><span class="mf-spf-via">{via}</span> <code>{domain}</code> '
                       '<span class="mf-spf-count">{count} lookup(s)</span>{status}<br>{record}{kids}</li>').format(
             via=text(n.via), domain=text(n.domain), count=n.dns_terms, status=status, record=record,
             kids=Markup("<ul>{}</ul>").format(kids) if n.children else Markup(""))
 
-    summary = Markup('<p class="mf-spf-summary">DNS-querying terms: <strong>{t}</strong> of 10 &middot; '
-                     'void lookups: <strong>{v}</strong> of 2{loop}</p>').format(
-        t=tree.dns_terms, v=tree.void_lookups,
+    summary = Markup('<p class="mf-spf-summary">DNS-querying terms: <strong>{t}</strong> of {tmax} &middot; '
+                     'void lookups: <strong>{v}</strong> of {vmax}{loop}</p>').format(
+        t=tree.dns_terms, v=tree.void_lookups, tmax=MAX_DNS_TERMS, vmax=MAX_VOID_LOOKUPS,
         loop=Markup(" &middot; <strong>include loop</strong>") if tree.loop else Markup(""))
     return block(summary + Markup('<ul class="mf-spf-tree">') + node(tree.root) + Markup("</ul>"), "mf-spf-block")
 
@@ -502,7 +505,7 @@ def domains_table(reports, link: Link, show_scenario: bool = True, filter_box: b
     return block(before + inner, "mf-domains-block")
 
 
-def scenario_domains(reports, link: Link, scenario: str) -> Markup:
+def scenario_domains(reports, link: Link) -> Markup:
     """The live state of every domain meant to be in a scenario, collapsed (the runbook comes
     first; this list grows with every customer): the summary line shows the counts."""
     ordered = _ordered(reports)

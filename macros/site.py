@@ -226,7 +226,7 @@ def define_env(env):
         reports = [d for d in state.run.domains if d.spec.scenario == scenario]
         link = _linker(env)
         return pages.status_banners(state.run, link=link) + state.stash(
-            render.scenario_domains(reports, link, scenario))
+            render.scenario_domains(reports, link))
 
     @env.macro
     def domains_table() -> Markup:
