@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from . import yamlfile
-from .errors import UNREADABLE, BaselineError, Problem
+from .errors import UNREADABLE, BaselineError, Problem, shown
 from .records import InvalidName, RecordKey, RecordSet, normalize_name
 from .resolve import DEFINITE, FOUND, Lookup, LookupStatus
 
@@ -152,7 +152,7 @@ def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
     before = len(problems)
     status = rec.get("status", FOUND)
     if status not in STATUSES:
-        problems.append(Problem(f"{where}: 'status': {status!r} is not one of {', '.join(STATUSES)}",
+        problems.append(Problem(f"{where}: 'status': {shown(status)} is not one of {', '.join(STATUSES)}",
                                 where, "status", yamlfile.line_of(rec, "status") or line))
     chain = rec.get("chain") or []
     if not isinstance(chain, list) or not all(isinstance(v, str) for v in chain):
@@ -160,7 +160,7 @@ def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
                                 yamlfile.line_of(rec, "chain") or line))
     cname_loop = rec.get("cname_loop", False)
     if not isinstance(cname_loop, bool):
-        problems.append(Problem(f"{where}: 'cname_loop' must be true or false, not {cname_loop!r}",
+        problems.append(Problem(f"{where}: 'cname_loop' must be true or false, not {shown(cname_loop)}",
                                 where, "cname_loop", yamlfile.line_of(rec, "cname_loop") or line))
     if len(problems) > before:
         return None

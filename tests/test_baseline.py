@@ -196,3 +196,16 @@ def test_a_baseline_from_live_lookups_round_trips(tmp_path, bind_server):
     loaded = baseline.load(str(path))
     assert loaded.records("contoso.example") == domains["contoso.example"]
     assert {lk.key for lk in loaded.lookups.values()} <= {lk.key for lk in lookups}
+
+
+def test_an_alias_bomb_in_a_baseline_is_one_clear_error_not_a_hang(tmp_path):
+    import time
+
+    from tests.test_yamlfile import alias_bomb
+    path = tmp_path / "baseline.yml"
+    path.write_text(alias_bomb().replace("resolver: {timeout:", "resolver: {x:") + "domains: {}\n")
+    started = time.monotonic()
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    assert time.monotonic() - started < 2
+    assert "aliases expand to more than" in str(info.value) and str(path) in str(info.value)
