@@ -98,7 +98,12 @@ def accept(run, resolver, old: Baseline, force: bool = False) -> Acceptance:
 
 def _lookups(current: list[Lookup], old: Baseline, untrusted: list[str]) -> list[Lookup]:
     """Definite lookups of this run; where there was none (or the domain's answers contradict
-    each other), the accepted one, if any."""
+    each other), the accepted one, if any.
+
+    A run that did not get a definite, trusted answer everywhere also keeps the accepted
+    lookups it never made: behind an unanswered or untrusted answer are lookups it could not
+    reach (the includes of an SPF record that timed out, ``_spf.nested.example``), which offline
+    mode still needs. Only a run answered everywhere drops what it no longer asks."""
     def trusted(lk: Lookup) -> bool:
         name = lk.name.lower()
         return (lk.definite or lk.cname_loop) and not any(
@@ -108,6 +113,11 @@ def _lookups(current: list[Lookup], old: Baseline, untrusted: list[str]) -> list
     for lk in current:
         if lk.key not in chosen and lk.key in old.lookups:
             chosen[lk.key] = old.lookups[lk.key]
+    if any(not trusted(lk) for lk in current):
+        asked = {lk.key for lk in current}
+        for key, lk in old.lookups.items():
+            if key not in asked:
+                chosen[key] = lk
     return list(chosen.values())
 
 

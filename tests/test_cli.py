@@ -369,6 +369,30 @@ def test_a_record_set_that_times_out_keeps_its_accepted_values_and_is_listed(fak
         "v=spf1 include:spf.protection.outlook.com -all",)  # the other domain's change is accepted
 
 
+def test_a_baseline_during_an_outage_keeps_the_accepted_lookups_it_could_not_reach(fake_dns, tmp_path):
+    """nested.example's SPF times out, so its include (_spf.nested.example) and what that includes
+    are never asked: the new baseline keeps their accepted lookups, and an offline check stays PASS."""
+    serve_zones(fake_dns, *WORLD, "contoso.example", "nested.example")
+    project = make_project(tmp_path, [CONTOSO, NESTED], extra=FAST)
+    path = project / "baseline.yml"
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address).returncode == 0
+    accepted = baseline_mod.load(str(path)).lookups
+    reached = {("_spf.nested.example.", "TXT"), ("spf.hornetsecurity.com.", "TXT")}
+    assert reached <= set(accepted)
+    offline = run_json(cli(project, "check", "--json", MAILFLOW_OFFLINE="1"))
+    before = statuses(offline["nested.example"])
+    assert before["spf-m365"] == before["spf-lookups"] == "pass"
+
+    fake_dns.fault("nested.example", "timeout", rdtype="TXT")
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address)
+    assert result.returncode == 0, result.stderr
+    assert "TXT nested.example.: no definite answer (timeout); its accepted values are kept" in result.stderr
+    after = baseline_mod.load(str(path)).lookups
+    assert {key: after.get(key) for key in reached} == {key: accepted[key] for key in reached}
+    offline = run_json(cli(project, "check", "--json", MAILFLOW_OFFLINE="1"))
+    assert statuses(offline["nested.example"]) == before
+
+
 def test_a_domain_that_never_answered_stays_out_of_the_baseline(tmp_path, bind_server):
     project = make_project(tmp_path, [CONTOSO, {"name": "servfail.example", "scenario": "exchange-online"}])
     path = project / "baseline.yml"
