@@ -27,6 +27,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -133,14 +134,25 @@ def load(path: str) -> Baseline:
         if lk is not None:
             lookups[lk.key] = lk
     written = data.get("written_at")
-    if written is not None and not isinstance(written, str):
-        problems.append(Problem("written_at: must be a quoted time like '2026-11-29T02:00:00Z'",
+    if written is not None and not _is_time(written):
+        problems.append(Problem("written_at: must be a quoted time like '2026-11-29T02:00:00Z'"
+                                + (f", not {shown(written)}" if isinstance(written, str) else ""),
                                 field="written_at", line=yamlfile.line_of(data, "written_at")))
     if problems:
         raise BaselineError(path, problems)
     return Baseline(path=str(path), written_at=written or None,
                     resolver=str(data.get("resolver") or ""), domains=domains,
                     scenarios=scenarios, lookups=lookups, exists=True)
+
+
+def _is_time(value) -> bool:
+    """An ISO 8601 time with its zone, as ``baseline`` writes it (``2026-11-29T02:00:00Z``)."""
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:

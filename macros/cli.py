@@ -178,7 +178,7 @@ def _clean(text: str) -> str:
 
 def print_table(run: engine.RunReport) -> None:
     if run.offline:
-        print(f"OFFLINE: records as of {run.baseline.written_at or 'no baseline'}, not live")
+        print(f"OFFLINE: records as of {_clean(run.baseline.written_at or 'no baseline')}, not live")
     elif not run.healthy:
         print(f"CHECKS COULD NOT RUN: resolver unhealthy ({_clean(run.health_reason)})")
     print(f"resolver: {_clean(run.resolver)}   at {run.generated_at}")

@@ -209,3 +209,21 @@ def test_an_alias_bomb_in_a_baseline_is_one_clear_error_not_a_hang(tmp_path):
         baseline.load(str(path))
     assert time.monotonic() - started < 2
     assert "aliases expand to more than" in str(info.value) and str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("stamp", ["'2026-11-29T02:00:00'", "'yesterday'", "'2026-11-29T02:00:00Z" + "x" * 50 + "'",
+                                   '"\\e[31mRED\\u009b2J\\u202eevil"', "[1, 2]"])
+def test_written_at_must_be_a_time_with_its_zone(tmp_path, stamp):
+    path = tmp_path / "baseline.yml"
+    path.write_text(f"written_at: {stamp}\ndomains: {{}}\n")
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    assert "written_at: must be a quoted time like '2026-11-29T02:00:00Z'" in str(info.value)
+    assert info.value.problems[0].field == "written_at" and info.value.problems[0].line == 1
+    assert "\x1b" not in str(info.value) and "\u202e" not in str(info.value)
+
+
+def test_written_at_as_baseline_writes_it_loads(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("written_at: '2026-11-29T02:00:00Z'\ndomains: {}\n")
+    assert baseline.load(str(path)).written_at == "2026-11-29T02:00:00Z"

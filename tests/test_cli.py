@@ -581,3 +581,28 @@ def test_resolver_settings_that_would_hang_are_one_message(tmp_path, bind_server
     result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
     assert time.monotonic() - started < 30
     assert_one_clear_error(result, r"2 problem\(s\)", "field 'timeout'", "field 'confirm_delay'")
+
+
+HOSTILE_STAMP = "\x1b[31mRED\u009b2J\u202eevil"
+
+
+def test_the_baseline_date_reaches_the_terminal_escaped(capsys):
+    """print_table escapes written_at like every other printed value (it printed it raw)."""
+    from macros import cli as cli_mod, config as config_mod, engine
+
+    hostile = baseline_mod.Baseline(path="memory", written_at=HOSTILE_STAMP, exists=True)
+    run = engine.run(config_mod.from_data({"domains": [CONTOSO]}), None, hostile, offline=True)
+    cli_mod.print_table(run)
+    out = capsys.readouterr().out
+    assert "records as of \\027[31mRED\\155" in out
+    assert not any(c in out for c in RAW_CONTROLS), repr(out)
+
+
+def test_a_hand_edited_baseline_date_with_terminal_controls_is_refused(tmp_path):
+    project = make_project(tmp_path, [CONTOSO])
+    (project / "baseline.yml").write_text(
+        'written_at: "\\e[31mRED\\u009b2J\\u202eevil"\ndomains: {}\n', encoding="utf-8")
+    result = cli(project, "check", MAILFLOW_OFFLINE="1")
+    assert_one_clear_error(result, r"baseline\.yml: written_at: must be a quoted time like '2026-11-29T02:00:00Z', "
+                                   r"not '\\x1b\[31mRED\\x9b2J\\u202eevil' \(line 1\)")
+    assert not any(c in result.stdout + result.stderr for c in RAW_CONTROLS)
