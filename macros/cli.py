@@ -152,6 +152,9 @@ def cmd_check(args, settings) -> int:
         print(terminal_json([d.to_dict() for d in run.domains]))
     else:
         print_table(run)
+    missing = nightly.baseline_missing(baseline)
+    if missing:  # else every record set reads as NEW, and no drift could ever be seen
+        print(f"note: {_clean(missing)}: every record set is new, none can drift", file=sys.stderr)
     findings = run.problems()
     not_run = [p for p in findings if p.kind in nightly.NOT_RUN]
     if run.offline or not run.healthy or not_run:

@@ -59,7 +59,8 @@ def assert_one_clear_error(result, *patterns):
 def test_check_without_names_checks_every_domain_of_the_file_in_a_readable_table(project, bind_server):
     result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
     assert result.returncode == 1, result.stdout + result.stderr  # bypass.example fails mx-route
-    assert result.stderr == ""
+    assert result.stderr.startswith("note: no accepted baseline: baseline.yml does not exist")  # none written
+    assert len(result.stderr.splitlines()) == 1
     out = result.stdout
     assert f"resolver: {bind_server.address}" in out
     assert re.search(r"^contoso\.example  \[third-party-filter\]  PASS$", out, re.M)
@@ -606,3 +607,20 @@ def test_a_hand_edited_baseline_date_with_terminal_controls_is_refused(tmp_path)
     assert_one_clear_error(result, r"baseline\.yml: written_at: must be a quoted time like '2026-11-29T02:00:00Z', "
                                    r"not '\\x1b\[31mRED\\x9b2J\\u202eevil' \(line 1\)")
     assert not any(c in result.stdout + result.stderr for c in RAW_CONTROLS)
+
+
+def test_check_says_when_there_is_no_accepted_baseline(tmp_path, bind_server):
+    """A mistyped MAILFLOW_BASELINE listed every record set as NEW and never said why."""
+    project = make_project(tmp_path, [CONTOSO])
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address).returncode == 0
+    good = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert good.returncode == 0 and "no accepted baseline" not in good.stderr, good.stderr
+    typo = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_BASELINE="baselien.yml")
+    assert typo.returncode == good.returncode, typo.stderr  # the exit code is the contract's, unchanged
+    assert typo.stderr.splitlines() == [
+        "note: no accepted baseline: baselien.yml does not exist (write one with `python -m macros baseline`): "
+        "every record set is new, none can drift"]
+    assert "NEW" in typo.stdout
+    as_json = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_BASELINE="baselien.yml")
+    assert "no accepted baseline: baselien.yml does not exist" in as_json.stderr
+    assert isinstance(json.loads(as_json.stdout), list)
