@@ -223,9 +223,11 @@ def cmd_spf(args, settings) -> int:
                              "in an address or host name")
     # A malformed domain (an empty label, a label over 63 octets, a single label) is no error of
     # the command: check_host() returns "none" for it (RFC 7208 section 4.3), and so do we.
-    try:
+    try:  # for its resolver settings and canary; without the file, the defaults
         config = config_mod.load(settings.domains_file)
-    except config_mod.ConfigError:
+    except config_mod.ConfigError as exc:
+        if MISSING_FILE not in exc.kinds:  # a bad file stops the CLI (CONTRACT.md), as check does
+            raise
         config = config_mod.from_data({"domains": []}, "defaults")
     if settings.offline:
         raise InputError("MAILFLOW_OFFLINE=1: check_host needs live DNS")

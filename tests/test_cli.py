@@ -212,6 +212,8 @@ BAD_FILES = {
     (["check", "new.example", "--scenario", "exchange-online"], "folder"),
     (["baseline"], "scenario"),
     (["baseline"], "bytes"),
+    (["spf", "--ip", "192.0.2.1", "--sender", "a@contoso.example"], "scenario"),  # once fell back to defaults
+    (["spf", "--ip", "192.0.2.1", "--sender", "a@contoso.example"], "folder"),
 ])
 def test_a_bad_domains_file_exits_2_naming_file_entry_and_field(tmp_path, bind_server, command, bad):
     content, patterns = BAD_FILES[bad]
@@ -624,3 +626,12 @@ def test_check_says_when_there_is_no_accepted_baseline(tmp_path, bind_server):
     as_json = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_BASELINE="baselien.yml")
     assert "no accepted baseline: baselien.yml does not exist" in as_json.stderr
     assert isinstance(json.loads(as_json.stdout), list)
+
+
+def test_spf_without_a_domains_file_uses_the_defaults(tmp_path, bind_server):
+    project = make_project(tmp_path)
+    assert not (project / "domains.yml").exists()
+    result = cli(project, "spf", "--ip", "94.100.132.8", "--helo", "contoso.example",
+                 MAILFLOW_NAMESERVERS=bind_server.address)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout.split(" ", 1)[0] == "pass"
