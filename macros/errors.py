@@ -28,10 +28,10 @@ class _Short(reprlib.Repr):
         self.maxlevel, self.maxlist, self.maxdict, self.maxtuple, self.maxset = 3, 6, 4, 6, 6
         self.maxstring = self.maxother = self.maxlong = 60
 
-    def repr_Mapping(self, x, level):  # noqa: N802 (reprlib dispatches on the type's name)
+    def repr_Mapping(self, x, level):  # reprlib dispatches on the type's name
         return self.repr_dict(x, level)
 
-    def repr_Sequence(self, x, level):  # noqa: N802
+    def repr_Sequence(self, x, level):
         return self.repr_list(x, level)
 
 

@@ -40,7 +40,7 @@ def _run(old: Baseline, updated: int, deleted: int):
     return SimpleNamespace(offline=False, healthy=True, domains=reports)
 
 
-NO_LOOKUPS = SimpleNamespace(all_lookups=lambda: [])
+NO_LOOKUPS = SimpleNamespace(all_lookups=list)
 
 
 @pytest.mark.parametrize("updated, deleted, refused", [
