@@ -6,9 +6,11 @@
   baseline, and nothing unknown is ever accepted;
 - refused (file untouched) when nothing was asked (offline, resolver unhealthy), when the
   domains file lists no domain (writing would erase the accepted baseline), or, without
-  ``--force``, when too much of an existing baseline would change at once: octoDNS's safety
-  thresholds (``octodns/provider/plan.py``: ``MAX_SAFE_UPDATE_PCENT = .3``,
-  ``MAX_SAFE_DELETE_PCENT = .3``, ``MIN_EXISTING_RECORDS = 10``).
+  ``--force``, when too much of an existing baseline would change at once: more than 30% of
+  an existing baseline of at least 10 record sets, updated and removed record sets counted
+  together (CONTRACT.md), after octoDNS's safety thresholds (``octodns/provider/plan.py``:
+  ``MAX_SAFE_UPDATE_PCENT = .3``, ``MAX_SAFE_DELETE_PCENT = .3``, ``MIN_EXISTING_RECORDS = 10``,
+  which octoDNS checks one by one).
 """
 
 from __future__ import annotations
@@ -86,19 +88,25 @@ def accept(run, resolver, old: Baseline, force: bool = False) -> Acceptance:
     result.lookups = _lookups(resolver.all_lookups(), old, untrusted)
     _count_changes(result, old)
     existing = sum(len(r) for r in old.domains.values())
-    if not force and existing >= MIN_EXISTING:
-        for count, verb in ((result.updated, "change"), (result.deleted, "be removed")):
-            if count / existing > MAX_SAFE_SHARE:
-                result.refusals.append(
-                    f"{count} of the {existing} accepted record sets would {verb} "
-                    f"(more than {MAX_SAFE_SHARE:.0%}); review `python -m macros check`, then run "
-                    "`python -m macros baseline --force` to accept them")
+    touched = result.updated + result.deleted  # CONTRACT.md: "would change", updates and removals together
+    if not force and existing >= MIN_EXISTING and touched / existing > MAX_SAFE_SHARE:
+        verb = ("be removed" if not result.updated else "change" if not result.deleted else
+                f"change or be removed ({result.updated} changed, {result.deleted} removed)")
+        result.refusals.append(
+            f"{touched} of the {existing} accepted record sets would {verb} "
+            f"(more than {MAX_SAFE_SHARE:.0%}); review `python -m macros check`, then run "
+            "`python -m macros baseline --force` to accept them")
     return result
 
 
 def _lookups(current: list[Lookup], old: Baseline, untrusted: list[str]) -> list[Lookup]:
     """Definite lookups of this run; where there was none (or the domain's answers contradict
-    each other), the accepted one, if any."""
+    each other), the accepted one, if any.
+
+    A run that did not get a definite, trusted answer everywhere also keeps the accepted
+    lookups it never made: behind an unanswered or untrusted answer are lookups it could not
+    reach (the includes of an SPF record that timed out, ``_spf.nested.example``), which offline
+    mode still needs. Only a run answered everywhere drops what it no longer asks."""
     def trusted(lk: Lookup) -> bool:
         name = lk.name.lower()
         return (lk.definite or lk.cname_loop) and not any(
@@ -108,6 +116,11 @@ def _lookups(current: list[Lookup], old: Baseline, untrusted: list[str]) -> list
     for lk in current:
         if lk.key not in chosen and lk.key in old.lookups:
             chosen[lk.key] = old.lookups[lk.key]
+    if any(not trusted(lk) for lk in current):
+        asked = {lk.key for lk in current}
+        for key, lk in old.lookups.items():
+            if key not in asked:
+                chosen[key] = lk
     return list(chosen.values())
 
 

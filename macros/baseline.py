@@ -27,16 +27,23 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+import dns.exception
+import dns.rdatatype
 import yaml
 
 from . import yamlfile
-from .errors import UNREADABLE, BaselineError, Problem
+from .config import v_name
+from .errors import UNREADABLE, BaselineError, Problem, shown
+from .model import SCENARIOS
+from .mtasts import RDTYPE as POLICY_TYPE  # an MTA-STS policy: no DNS type, a record set all the same
 from .records import InvalidName, RecordKey, RecordSet, normalize_name
 from .resolve import DEFINITE, FOUND, Lookup, LookupStatus
 
 STATUSES = tuple(LookupStatus)
+TOP_KEYS = ("written_at", "resolver", "domains", "lookups")
 
 __all__ = ["Baseline", "BaselineError", "load", "dump", "write_atomic", "remove_stale_temp_files"]
 
@@ -89,6 +96,9 @@ def load(path: str) -> Baseline:
     if not isinstance(data, dict):
         raise BaselineError(path, ["the top level must be a mapping (written_at, domains, lookups)"])
     problems: list[Problem] = []
+    for key in sorted(set(data) - set(TOP_KEYS), key=str):
+        problems.append(Problem(f"unknown top-level key {shown(key)} (allowed: {', '.join(TOP_KEYS)})",
+                                field=str(key)[:80], line=yamlfile.line_of(data, key)))
     raw_domains = data.get("domains") or {}
     if not isinstance(raw_domains, dict):
         problems.append(Problem("domains: must be a mapping of domain -> {scenario, records}",
@@ -97,16 +107,20 @@ def load(path: str) -> Baseline:
     domains: dict = {}
     scenarios: dict = {}
     for domain, entry in raw_domains.items():
-        where = f"domains.{domain}"
+        where = f"domains.{domain if isinstance(domain, str) and len(domain) <= 80 else shown(domain)}"
         line = yamlfile.line_of(raw_domains, domain)
         if not isinstance(entry, dict):
             problems.append(Problem(f"{where}: must be a mapping with 'scenario' and 'records'", where, line=line))
             continue
-        try:
-            key_domain = normalize_name(str(domain)).rstrip(".")
-        except InvalidName as exc:
-            problems.append(Problem(f"{where}: {exc}", where, line=line))
+        # the names domains.yml accepts, and no other (a backslash escape would check another name)
+        names, reasons = v_name(domain) if isinstance(domain, str) else (None, ["is not a domain name"])
+        if reasons:
+            problems.extend(Problem(f"{where}: {reason}", where, line=line) for reason in reasons)
             continue
+        key_domain = names[1]
+        for key in sorted(set(entry) - {"scenario", "records"}, key=str):
+            problems.append(Problem(f"{where}: unknown field {shown(key)} (allowed: records, scenario)",
+                                    where, str(key)[:80], yamlfile.line_of(entry, key) or line))
         rows = entry.get("records") or []
         if not isinstance(rows, list):
             problems.append(Problem(f"{where}.records: must be a list", where, "records",
@@ -119,9 +133,9 @@ def load(path: str) -> Baseline:
                 records[parsed.key] = parsed
         domains[key_domain] = records
         scenario = entry.get("scenario")
-        if scenario is not None and not isinstance(scenario, str):
-            problems.append(Problem(f"{where}.scenario: must be text", where, "scenario",
-                                    yamlfile.line_of(entry, "scenario")))
+        if scenario is not None and scenario not in SCENARIOS:
+            problems.append(Problem(f"{where}.scenario: {shown(scenario)} is not one of {', '.join(SCENARIOS)}",
+                                    where, "scenario", yamlfile.line_of(entry, "scenario")))
         scenarios[key_domain] = scenario
     raw_lookups = data.get("lookups") or []
     if not isinstance(raw_lookups, list):
@@ -133,14 +147,29 @@ def load(path: str) -> Baseline:
         if lk is not None:
             lookups[lk.key] = lk
     written = data.get("written_at")
-    if written is not None and not isinstance(written, str):
-        problems.append(Problem("written_at: must be a quoted time like '2026-11-29T02:00:00Z'",
+    if written is not None and not _is_time(written):
+        problems.append(Problem("written_at: must be a quoted time like '2026-11-29T02:00:00Z'"
+                                + (f", not {shown(written)}" if isinstance(written, str) else ""),
                                 field="written_at", line=yamlfile.line_of(data, "written_at")))
+    resolver = data.get("resolver")
+    if resolver is not None and (not isinstance(resolver, str) or not resolver.isprintable()):
+        problems.append(Problem(f"resolver: must be the text of the resolver asked (127.0.0.1:53), not {shown(resolver)}",
+                                field="resolver", line=yamlfile.line_of(data, "resolver")))
     if problems:
         raise BaselineError(path, problems)
     return Baseline(path=str(path), written_at=written or None,
                     resolver=str(data.get("resolver") or ""), domains=domains,
                     scenarios=scenarios, lookups=lookups, exists=True)
+
+
+def _is_time(value) -> bool:
+    """An ISO 8601 time with its zone, as ``baseline`` writes it (``2026-11-29T02:00:00Z``)."""
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
@@ -152,7 +181,7 @@ def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
     before = len(problems)
     status = rec.get("status", FOUND)
     if status not in STATUSES:
-        problems.append(Problem(f"{where}: 'status': {status!r} is not one of {', '.join(STATUSES)}",
+        problems.append(Problem(f"{where}: 'status': {shown(status)} is not one of {', '.join(STATUSES)}",
                                 where, "status", yamlfile.line_of(rec, "status") or line))
     chain = rec.get("chain") or []
     if not isinstance(chain, list) or not all(isinstance(v, str) for v in chain):
@@ -160,7 +189,7 @@ def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
                                 yamlfile.line_of(rec, "chain") or line))
     cname_loop = rec.get("cname_loop", False)
     if not isinstance(cname_loop, bool):
-        problems.append(Problem(f"{where}: 'cname_loop' must be true or false, not {cname_loop!r}",
+        problems.append(Problem(f"{where}: 'cname_loop' must be true or false, not {shown(cname_loop)}",
                                 where, "cname_loop", yamlfile.line_of(rec, "cname_loop") or line))
     if len(problems) > before:
         return None
@@ -196,7 +225,19 @@ def _record(rec, where: str, line: int | None, problems: list) -> RecordSet | No
         normalize_name(rec["name"])
     except InvalidName as exc:
         return bad(f"'name': {exc}", "name")
+    if not _is_type(rec["type"]):
+        return bad(f"'type': {shown(rec['type'])} is not a DNS record type (MX, TXT, ...) or {POLICY_TYPE}", "type")
     return RecordSet(rec["name"], rec["type"], values)
+
+
+def _is_type(text: str) -> bool:
+    if text.upper() == POLICY_TYPE:
+        return True
+    try:
+        dns.rdatatype.from_text(text)
+    except (dns.exception.DNSException, ValueError):
+        return False
+    return True
 
 
 def dump(baseline: Baseline) -> str:

@@ -152,6 +152,9 @@ def cmd_check(args, settings) -> int:
         print(terminal_json([d.to_dict() for d in run.domains]))
     else:
         print_table(run)
+    missing = nightly.baseline_missing(baseline)
+    if missing:  # else every record set reads as NEW, and no drift could ever be seen
+        print(f"note: {_clean(missing)}: every record set is new, none can drift", file=sys.stderr)
     findings = run.problems()
     not_run = [p for p in findings if p.kind in nightly.NOT_RUN]
     if run.offline or not run.healthy or not_run:
@@ -178,7 +181,7 @@ def _clean(text: str) -> str:
 
 def print_table(run: engine.RunReport) -> None:
     if run.offline:
-        print(f"OFFLINE: records as of {run.baseline.written_at or 'no baseline'}, not live")
+        print(f"OFFLINE: records as of {_clean(run.baseline.written_at or 'no baseline')}, not live")
     elif not run.healthy:
         print(f"CHECKS COULD NOT RUN: resolver unhealthy ({_clean(run.health_reason)})")
     print(f"resolver: {_clean(run.resolver)}   at {run.generated_at}")
@@ -220,9 +223,11 @@ def cmd_spf(args, settings) -> int:
                              "in an address or host name")
     # A malformed domain (an empty label, a label over 63 octets, a single label) is no error of
     # the command: check_host() returns "none" for it (RFC 7208 section 4.3), and so do we.
-    try:
+    try:  # for its resolver settings and canary; without the file, the defaults
         config = config_mod.load(settings.domains_file)
-    except config_mod.ConfigError:
+    except config_mod.ConfigError as exc:
+        if MISSING_FILE not in exc.kinds:  # a bad file stops the CLI (CONTRACT.md), as check does
+            raise
         config = config_mod.from_data({"domains": []}, "defaults")
     if settings.offline:
         raise InputError("MAILFLOW_OFFLINE=1: check_host needs live DNS")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import catalogue as catalogue_mod
 from . import yamlfile
-from .errors import MISSING_FILE, UNREADABLE, ConfigError, Problem
+from .errors import MISSING_FILE, UNREADABLE, ConfigError, Problem, shown
 from .model import SCENARIOS
 from .records import InvalidName, dashed, display_name, is_hostname, normalize_name
 
@@ -148,11 +148,11 @@ def _hidden(text: str) -> str | None:
 def _name_text(value, label: str = "name") -> tuple[str | None, list[str]]:
     """A DNS name a person wrote: A-labels out (no trailing dot), or why not."""
     if not isinstance(value, str):
-        return None, [f"{value!r} is not a {label}"]
+        return None, [f"{shown(value)} is not a {label}"]
     text = value.strip()
     hidden = _hidden(text)
     if hidden:
-        return None, [f"{value!r} {hidden}"]
+        return None, [f"{shown(value)} {hidden}"]
     try:
         return normalize_name(text).rstrip("."), []
     except InvalidName as exc:
@@ -168,15 +168,15 @@ def v_name(value) -> tuple[tuple[str, str] | None, list[str]]:
     if reasons:
         return None, reasons
     if not is_hostname(ascii_name) or "." not in ascii_name or ascii_name.rsplit(".", 1)[-1].isdigit():
-        return None, [f"{name!r} is not a valid mail domain"]  # an IP address is no domain either
+        return None, [f"{shown(name)} is not a valid mail domain"]  # an IP address is no domain either
     if display_name(ascii_name) == ascii_name and "xn--" in ascii_name:
-        return None, [f"{name!r} has an xn-- label that is not valid punycode"]
+        return None, [f"{shown(name)} has an xn-- label that is not valid punycode"]
     return (name, ascii_name), []
 
 
 def v_scenario(value):
     if value not in SCENARIOS:
-        return None, [f"{value!r} is not one of {', '.join(SCENARIOS)}"]
+        return None, [f"{shown(value)} is not one of {', '.join(SCENARIOS)}"]
     return value, []
 
 
@@ -186,7 +186,7 @@ def v_filter(value):
         return None, []
     service = catalogue_mod.get(value) if isinstance(value, str) else None
     if service is None:
-        return None, [f"{value!r} is not in the catalogue ({', '.join(catalogue_mod.keys())})"]
+        return None, [f"{shown(value)} is not in the catalogue ({', '.join(catalogue_mod.keys())})"]
     return service, []
 
 
@@ -196,7 +196,7 @@ def v_filter_mx(value):
     if not isinstance(value, list) or not value or not all(isinstance(p, str) and p.strip() for p in value):
         return None, ["must be a non-empty list of host patterns like '*.filter.example'"]
     patterns = tuple(p.strip().lower().rstrip(".") for p in value)
-    reasons = [f"[{i}]: {value[i]!r} is not a host pattern like '*.filter.example'"
+    reasons = [f"[{i}]: {shown(value[i])} is not a host pattern like '*.filter.example'"
                for i, p in enumerate(patterns) if not re.fullmatch(r"[a-z0-9*?._-]+", p)]
     return (None if reasons else patterns), reasons
 
@@ -205,7 +205,7 @@ def v_tenant(value):
     """``tenant``: the tenant name (``contoso``), also accepted as ``contoso.onmicrosoft.com``."""
     if value is None:
         return None, []
-    bad = [f"{value!r} is not a tenant name like 'contoso'"]
+    bad = [f"{shown(value)} is not a tenant name like 'contoso'"]
     if not isinstance(value, str) or _hidden(value.strip()):
         return None, bad
     tenant = value.strip().lower()
@@ -228,7 +228,7 @@ def v_ips(value):
                 raise ValueError
             parsed.append(str(ipaddress.ip_address(ip.strip())))
         except ValueError:
-            reasons.append(f"[{i}]: {ip!r} is not an IP address")
+            reasons.append(f"[{i}]: {shown(ip)} is not an IP address")
     return (None if reasons else tuple(parsed)), reasons
 
 
@@ -240,7 +240,7 @@ def v_host(value, underscore: bool = False, dotted: bool = True):
     if reasons:
         return None, reasons
     if not is_hostname(host.replace("_", "x") if underscore else host) or (dotted and "." not in host):
-        return None, [f"{value!r} is not a host name"]
+        return None, [f"{shown(value)} is not a host name"]
     return host, []
 
 
@@ -269,7 +269,7 @@ def v_dkim_targets(value):
 
 def v_outbound(value):
     if value not in OUTBOUND:
-        return None, [f"{value!r} is not one of {', '.join(OUTBOUND)}"]
+        return None, [f"{shown(value)} is not one of {', '.join(OUTBOUND)}"]
     return value, []
 
 
@@ -308,7 +308,7 @@ def from_data(data, path: str = "domains.yml") -> Config:
         raise ConfigError(path, [Problem("the top level must be a mapping with a 'domains' list",
                                          line=yamlfile.line_of(data, 0))])
     for key in sorted(set(data) - TOP_KEYS, key=str):
-        problems.add(f"unknown top-level key {key!r} (allowed: {', '.join(sorted(TOP_KEYS))})",
+        problems.add(f"unknown top-level key {shown(key)} (allowed: {', '.join(sorted(TOP_KEYS))})",
                      field=str(key), line=yamlfile.line_of(data, key))
 
     settings = _resolver(data.get("resolver"), yamlfile.line_of(data, "resolver"), problems)
@@ -348,7 +348,7 @@ def _resolver(resolver, line: int | None, problems: _Problems) -> dict:
         problems.add("resolver: must be a mapping (timeout, lifetime)", "resolver", line=line)
         return values
     for key in sorted(set(resolver) - RESOLVER_KEYS, key=str):
-        problems.add(f"resolver: unknown key {key!r} (allowed: {', '.join(sorted(RESOLVER_KEYS))})",
+        problems.add(f"resolver: unknown key {shown(key)} (allowed: {', '.join(sorted(RESOLVER_KEYS))})",
                      "resolver", str(key), yamlfile.line_of(resolver, key))
     for key, (default, low, high, zero_ok) in RESOLVER_LIMITS.items():
         if key not in resolver:
@@ -356,11 +356,11 @@ def _resolver(resolver, line: int | None, problems: _Problems) -> dict:
         value = resolver[key]
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not number or not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-            problems.add(f"resolver: field {key!r}: {value!r} is not a positive number",
+            problems.add(f"resolver: field {shown(key)}: {shown(value)} is not a positive number",
                          "resolver", key, yamlfile.line_of(resolver, key))
         elif value > high or value < low or (isinstance(default, int) and value != int(value)):
             kind = "a whole number" if isinstance(default, int) else "seconds"
-            problems.add(f"resolver: field {key!r}: {value!r} is out of range ({kind} from "
+            problems.add(f"resolver: field {shown(key)}: {shown(value)} is out of range ({kind} from "
                          f"{low if zero_ok or low else 'above 0'} to {high})",
                          "resolver", key, yamlfile.line_of(resolver, key))
         else:
@@ -380,10 +380,11 @@ def _canary(raw, line: int | None, problems: _Problems) -> tuple[str, str]:
         return DEFAULT_CANARY
     extra = set(raw) - {"name", "type"}
     if extra:
-        problems.add(f"canary: unknown key(s) {', '.join(sorted(map(str, extra)))}", "canary", line=line)
-    ctype = str(raw.get("type", "TXT")).upper()
+        problems.add(f"canary: unknown key(s) {', '.join(sorted(map(shown, extra)))}", "canary", line=line)
+    ctype = raw.get("type", "TXT")
+    ctype = ctype.upper() if isinstance(ctype, str) else ctype
     if ctype not in ("A", "AAAA", "TXT", "MX", "CNAME", "NS"):
-        problems.add(f"canary: field 'type': {ctype!r} is not one of A, AAAA, TXT, MX, CNAME, NS",
+        problems.add(f"canary: field 'type': {shown(ctype)} is not one of A, AAAA, TXT, MX, CNAME, NS",
                      "canary", "type", yamlfile.line_of(raw, "type"))
     name, reasons = _name_text(raw["name"])
     for reason in reasons:
@@ -399,8 +400,8 @@ def _domain(entry, index: int, line: int | None, problems: _Problems) -> DomainS
         return None
     name = entry.get("name")
     if isinstance(name, str) and name.strip():
-        shown = name.strip() if not _hidden(name.strip()) else repr(name.strip())
-        where = f"domains[{index}] ({shown})"
+        text = name.strip()
+        where = f"domains[{index}] ({text if not _hidden(text) and len(text) <= 80 else shown(text)})"
     before = len(problems)
 
     def report(field_names: str, reason: str, key: str) -> None:
@@ -408,7 +409,7 @@ def _domain(entry, index: int, line: int | None, problems: _Problems) -> DomainS
                      yamlfile.line_of(entry, key) or line)
 
     for key in sorted(set(entry) - DOMAIN_KEYS, key=str):
-        problems.add(f"{where}: unknown field {key!r} (allowed: {', '.join(sorted(DOMAIN_KEYS))})",
+        problems.add(f"{where}: unknown field {shown(key)} (allowed: {', '.join(sorted(DOMAIN_KEYS))})",
                      where, str(key), yamlfile.line_of(entry, key) or line)
 
     values = {}

@@ -11,7 +11,7 @@ baseline), ``unknown`` (no definite answer now: a timeout is never "record remov
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import NamedTuple
 
 from .model import DRIFTED, NEW, UNCHANGED, UNKNOWN, RecordReport
@@ -145,15 +145,16 @@ def previous_sightings(report: dict | None) -> dict[Sighting, str]:
                 continue
             when = r.get("first_seen")
             try:
-                if r["status"] == DRIFTED:
-                    when = when or report.get("generated_at")
+                if r["status"] == DRIFTED:  # seen by then at the latest
+                    when = _utc_text(when) or report.get("generated_at")
                     values = tuple(sorted(map(str, r["observed"])))
                 else:
                     values = None
                 key = Sighting(str(d["ascii"]), str(r["name"]).rstrip(".") + ".", str(r["type"]), values)
             except (KeyError, TypeError):
                 continue
-            if isinstance(when, str) and _instant(when) is not None:
+            when = _utc_text(when)
+            if when is not None:
                 seen[key] = when
                 earliest = key._replace(values=ANY)
                 if earliest not in seen or _instant(when) < _instant(seen[earliest]):
@@ -162,10 +163,20 @@ def previous_sightings(report: dict | None) -> dict[Sighting, str]:
 
 
 def _instant(text: str) -> datetime | None:
+    """The time ``text`` names, in UTC; without a zone (``2026-01-01T00:00:00``, a hand edit or
+    another tool) it is read as UTC; None when it is no ISO 8601 time."""
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (TypeError, ValueError, AttributeError):
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    except (TypeError, ValueError, AttributeError, OverflowError):
         return None
+
+
+def _utc_text(text) -> str | None:
+    """``text`` as this product writes times (``2026-11-29T02:00:00Z``), or None, so every date
+    compares and sorts as one kind."""
+    value = _instant(text) if isinstance(text, str) else None
+    return None if value is None else value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def date_changes(domain: str, reports: list[RecordReport], sightings: dict[Sighting, str], now: str) -> list[RecordReport]:

@@ -280,12 +280,15 @@ def run(
     """
     started = time.monotonic()
     now = utc_now()
+    # read first: an outage or an offline build carries "first seen" over as a healthy run does
+    sightings = drift_mod.previous_sightings(previous)
     if offline or resolver is None:
-        return _run_offline(config, baseline, now, exports)
+        return _run_offline(config, baseline, now, exports, sightings)
 
     healthy, reason = _health(config, resolver)
     if not healthy:
-        reports = [_unhealthy_report(spec, baseline, reason, now, exports) for spec in config.domains]
+        reports = [_unhealthy_report(spec, baseline, reason, now, exports, sightings)
+                   for spec in config.domains]
         return RunReport(now, resolver.description, False, reason, False, baseline, reports,
                          lookup_seconds=time.monotonic() - started,
                          queries=resolver.stats.queries)
@@ -296,7 +299,6 @@ def run(
     plans, flapped = _plan_drift(config, resolver, baseline, confirm_delay, sleep, ca_bundle)
     trees, spf_outcomes = _resolve_spf(config, resolver)
 
-    sightings = drift_mod.previous_sightings(previous)
     reports = []
     answers = resolver.answers
     for spec in config.domains:
@@ -496,13 +498,15 @@ def _domain_lookups(spec: DomainSpec, answers, tree) -> list[Lookup]:
 
 
 def _not_live(spec: DomainSpec, baseline: Baseline, checks: list[Check], tree, why: str,
-              now: str, export=None) -> DomainReport:
+              now: str, export=None, sightings=None) -> DomainReport:
     """A domain nothing was asked about: every record set unknown, beside its baseline values,
-    and the lookups the baseline holds."""
+    each keeping the earliest "first seen" of the previous report (``sightings``, see
+    :func:`drift.previous_sightings`), and the lookups the baseline holds."""
     base = baseline.records(spec.ascii)
     accepted = {key: rs.values for key, rs in (base or {}).items()}
     records = [RecordReport(r.name, r.type, UNKNOWN, accepted.get((r.name, r.type)), None, why)
                for r in record_specs(spec)]
+    records = drift_mod.date_changes(spec.ascii, records, sightings or {}, now)
     lookups = _domain_lookups(spec, BaselineResolver(baseline).stored, None)
     source = SOURCE_BASELINE if base is not None else SOURCE_NONE
     return DomainReport(spec, checks, records, lookups, tree, source, now,
@@ -510,13 +514,13 @@ def _not_live(spec: DomainSpec, baseline: Baseline, checks: list[Check], tree, w
 
 
 def _unhealthy_report(spec: DomainSpec, baseline: Baseline, reason: str, now: str,
-                      exports=None) -> DomainReport:
+                      exports=None, sightings=None) -> DomainReport:
     export = tenant_mod.export_for(spec, exports)
     checks = checks_mod.unknown_checks(spec, f"checks could not run: {reason}", export)
-    return _not_live(spec, baseline, checks, None, "not asked", now, export)
+    return _not_live(spec, baseline, checks, None, "not asked", now, export, sightings)
 
 
-def _run_offline(config: Config, baseline: Baseline, now: str, exports=None) -> RunReport:
+def _run_offline(config: Config, baseline: Baseline, now: str, exports=None, sightings=None) -> RunReport:
     offline_resolver = BaselineResolver(baseline)
     reports = []
     for spec in config.domains:
@@ -530,7 +534,7 @@ def _run_offline(config: Config, baseline: Baseline, now: str, exports=None) -> 
             tree = trees[spec.ascii]
             checks = checks_mod.evaluate(spec, offline_resolver.answers, outcomes[spec.ascii],
                                          export=export)
-        reports.append(_not_live(spec, baseline, checks, tree, "offline", now, export))
+        reports.append(_not_live(spec, baseline, checks, tree, "offline", now, export, sightings))
     reason = "offline: no DNS asked"
     return RunReport(now, offline_resolver.description, False, reason, True, baseline, reports)
 

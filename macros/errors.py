@@ -9,12 +9,46 @@ those fields. Every error collects all its problems before it is raised.
 
 from __future__ import annotations
 
+import reprlib
+
 from .records import visible
 
 #: Problem kinds the code branches on.
 INVALID = "invalid"            # a value that is not allowed
 MISSING_FILE = "missing-file"  # the file does not exist
 UNREADABLE = "unreadable"      # not readable, not UTF-8, not YAML, too deep, too large
+
+
+class _Short(reprlib.Repr):
+    """``repr`` that stops early: a few items, a few levels, short strings; the YAML containers
+    (``Mapping``, ``Sequence``) are shown as the dict and list they are."""
+
+    def __init__(self):
+        super().__init__()
+        self.maxlevel, self.maxlist, self.maxdict, self.maxtuple, self.maxset = 3, 6, 4, 6, 6
+        self.maxstring = self.maxother = self.maxlong = 60
+
+    def repr_Mapping(self, x, level):  # reprlib dispatches on the type's name
+        return self.repr_dict(x, level)
+
+    def repr_Sequence(self, x, level):
+        return self.repr_list(x, level)
+
+
+_SHORT = _Short()
+
+#: At most this many characters of one problem's text.
+MAX_PROBLEM = 2000
+
+#: At most this many characters of a value a file gave are echoed in a message.
+SHOWN_LIMIT = 80
+
+
+def shown(value, limit: int = SHOWN_LIMIT) -> str:
+    """``repr(value)`` for a message, bounded: a huge list or string from a file is cut (``...``)
+    without walking all of it, so no value can make a message unbounded or slow."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Problem(str):
@@ -27,6 +61,8 @@ class Problem(str):
 
     def __new__(cls, text: str, entry: str | None = None, field: str | None = None,
                 line: int | None = None, kind: str = INVALID):
+        if len(text) > MAX_PROBLEM:  # a belt: values are echoed through shown(), already short
+            text = text[: MAX_PROBLEM - 3] + "..."
         self = super().__new__(cls, text)
         self.entry, self.field, self.line, self.kind = entry, field, line, kind
         return self

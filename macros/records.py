@@ -39,6 +39,8 @@ def normalize_name(name: str) -> str:
     text = (name or "").strip()
     if not text or text == ".":
         raise InvalidName("the name is empty")
+    if len(text) > 1000:  # far over 255 octets, whatever it holds; and echoed only in part
+        raise InvalidName(f"{text[:40]!r}... is longer than 255 octets")
     if ".." in text:
         raise InvalidName(f"{text!r} has an empty label")
     try:

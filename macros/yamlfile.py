@@ -12,7 +12,11 @@ and merge keys; beyond ``yaml.SafeLoader``:
 - nesting deeper than :data:`MAX_DEPTH` is an error (PyYAML's composer recurses per level, so
   5,000 brackets would end in a ``RecursionError``);
 - an integer of more than :data:`MAX_DIGITS` digits is an error (Python refuses to convert
-  over 4,300 digits with a ``ValueError``; no setting needs more than a few).
+  over 4,300 digits with a ``ValueError``; no setting needs more than a few);
+- aliases that bring in more than :func:`alias_limit` nodes are an error: an "alias bomb" (ten
+  anchors of nine aliases each, 500 bytes) stands for billions of nodes, which anything that walks
+  or prints the value (a validator's message, ``str()``) would never finish; an alias to a node
+  that contains it (a cycle) is an error too.
 
 Every failure is one :class:`LoadError` with a line, never a traceback.
 """
@@ -25,6 +29,15 @@ import yaml
 
 MAX_DEPTH = 64
 MAX_DIGITS = 30
+#: Aliases may bring in this many nodes, or ten times the nodes written out, whichever is more:
+#: generous for anchors a person writes, far below what an alias bomb expands to.
+MAX_ALIAS_NODES = 100_000
+ALIAS_FACTOR = 10
+
+
+def alias_limit(written: int) -> int:
+    """How many nodes aliases may bring into a document of ``written`` nodes."""
+    return max(MAX_ALIAS_NODES, ALIAS_FACTOR * written)
 
 
 class LoadError(ValueError):
@@ -115,6 +128,12 @@ class _Frame:
     key_line: int | None = None
     merge: bool = False         # the pending key is ``<<``
     merges: list = field(default_factory=list)  # mappings merged in (``<<``), applied at the end
+    nodes: int = 1              # nodes in the container so far, aliased ones counted in full
+
+
+def _nodes(value) -> int:
+    """The nodes ``value`` stands for, aliases expanded (a scalar is one)."""
+    return getattr(value, "nodes", 1) if isinstance(value, (Mapping, Sequence)) else 1
 
 
 class _Builder:
@@ -128,6 +147,8 @@ class _Builder:
         self.anchors: dict = {}
         self.root = None
         self.documents = 0
+        self.written = 0    # nodes written out in the text (scalars, mappings, sequences)
+        self.aliased = 0    # nodes brought in by aliases, expanded
 
     def add(self, value, line: int, tag: str | None = None) -> None:
         if not self.stack:
@@ -135,6 +156,8 @@ class _Builder:
             return
         frame = self.stack[-1]
         container = frame.container
+        if not (frame.merge and frame.key is not _NO_KEY):  # a merge's keys are counted when applied
+            frame.nodes += _nodes(value)
         if isinstance(container, Sequence):
             container.append(value)
             container.lines.append(line)
@@ -178,27 +201,39 @@ class _Builder:
                 if key not in container:
                     container[key] = value
                     container.lines[key] = source.line_of(key)
+                    frame.nodes += 1 + _nodes(value)
+        container.nodes = frame.nodes
         self.add(container, container.line)
 
     def feed(self, event) -> None:
         line = event.start_mark.line + 1 if event.start_mark is not None else None
         if isinstance(event, yaml.ScalarEvent):
             value, tag = self.scalars.value(event)
+            self.written += 1
             if event.anchor:
                 self.anchors[event.anchor] = value
             self.add(value, line, tag)
         elif isinstance(event, yaml.MappingStartEvent):
             self._check_tag(event, "tag:yaml.org,2002:map", line)
+            self.written += 1
             self.open(Mapping(), line, event.anchor)
         elif isinstance(event, yaml.SequenceStartEvent):
             self._check_tag(event, "tag:yaml.org,2002:seq", line)
+            self.written += 1
             self.open(Sequence(), line, event.anchor)
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             self.close()
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchors:
                 raise LoadError(f"found undefined alias {event.anchor!r}", line)
-            self.add(self.anchors[event.anchor], line)
+            target = self.anchors[event.anchor]
+            if any(frame.container is target for frame in self.stack):
+                raise LoadError(f"the alias *{event.anchor} is inside its own anchor (a cycle)", line)
+            self.aliased += _nodes(target)
+            if self.aliased > alias_limit(self.written):
+                raise LoadError(f"aliases expand to more than {alias_limit(self.written):,} nodes "
+                                "(an alias bomb?); write the values out instead", line)
+            self.add(target, line)
         elif isinstance(event, yaml.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:

@@ -196,3 +196,75 @@ def test_a_baseline_from_live_lookups_round_trips(tmp_path, bind_server):
     loaded = baseline.load(str(path))
     assert loaded.records("contoso.example") == domains["contoso.example"]
     assert {lk.key for lk in loaded.lookups.values()} <= {lk.key for lk in lookups}
+
+
+def test_an_alias_bomb_in_a_baseline_is_one_clear_error_not_a_hang(tmp_path):
+    import time
+
+    from tests.test_yamlfile import alias_bomb
+    path = tmp_path / "baseline.yml"
+    path.write_text(alias_bomb().replace("resolver: {timeout:", "resolver: {x:") + "domains: {}\n")
+    started = time.monotonic()
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    assert time.monotonic() - started < 2
+    assert "aliases expand to more than" in str(info.value) and str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("stamp", ["'2026-11-29T02:00:00'", "'yesterday'", "'2026-11-29T02:00:00Z" + "x" * 50 + "'",
+                                   '"\\e[31mRED\\u009b2J\\u202eevil"', "[1, 2]"])
+def test_written_at_must_be_a_time_with_its_zone(tmp_path, stamp):
+    path = tmp_path / "baseline.yml"
+    path.write_text(f"written_at: {stamp}\ndomains: {{}}\n")
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    assert "written_at: must be a quoted time like '2026-11-29T02:00:00Z'" in str(info.value)
+    assert info.value.problems[0].field == "written_at" and info.value.problems[0].line == 1
+    assert "\x1b" not in str(info.value) and "\u202e" not in str(info.value)
+
+
+def test_written_at_as_baseline_writes_it_loads(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("written_at: '2026-11-29T02:00:00Z'\ndomains: {}\n")
+    assert baseline.load(str(path)).written_at == "2026-11-29T02:00:00Z"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("resolver: {x: [1, 2]}\n", ["resolver: must be the text of the resolver asked", "{'x': [1, 2]}"]),
+    ("writen_at: '2026-11-29T02:00:00Z'\n", ["unknown top-level key 'writen_at' (allowed: written_at, resolver, "
+                                            "domains, lookups)"]),
+    ("domains:\n  a.example:\n    scenario: '7'\n", ["domains.a.example.scenario: '7' is not one of exchange-online"]),
+    ("domains:\n  a.example:\n    scenario: exchange-online\n    record: []\n",
+     ["domains.a.example: unknown field 'record' (allowed: records, scenario)", "(line 4)"]),
+    ("domains:\n  a.example:\n    records:\n      - {name: a.example., type: 'NOT A TYPE', values: []}\n",
+     ["domains.a.example.records[0]: 'type': 'NOT A TYPE' is not a DNS record type (MX, TXT, ...) or MTA-STS"]),
+    ("lookups:\n  - {name: a.example., type: 'NOT A TYPE', status: nodata}\n", ["lookups[0]: 'type': 'NOT A TYPE'"]),
+    ("domains:\n  '\\097bc.example':\n    records: []\n", ["has a backslash"]),
+    ("domains:\n  \"a\\u200bbc.example\":\n    records: []\n", ["invisible character U+200B"]),
+    ("domains:\n  42:\n    records: []\n", ["domains.42: is not a domain name"]),
+])
+def test_hand_edited_values_are_validated_not_turned_into_text(tmp_path, text, words):
+    path = tmp_path / "baseline.yml"
+    path.write_text(text)
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_an_escaped_domain_never_loads_as_the_domain_it_decodes_to(tmp_path):
+    """'\\097bc.example' became abc.example: the escape would check (and accept) another name."""
+    path = tmp_path / "baseline.yml"
+    path.write_text("domains:\n  '\\097bc.example':\n    records:\n"
+                    "      - {name: abc.example., type: MX, values: ['10 evil.example.']}\n")
+    with pytest.raises(baseline.BaselineError) as info:
+        baseline.load(str(path))
+    assert info.value.problems[0].line == 2 and "abc.example" not in info.value.problems[0].entry
+
+
+def test_every_record_type_the_product_stores_loads(tmp_path):
+    path = tmp_path / "baseline.yml"
+    path.write_text("domains:\n  a.example:\n    scenario: hybrid-third-party\n    records:\n"
+                    + "".join(f"      - {{name: a.example., type: {t}, values: []}}\n"
+                              for t in ("MX", "TXT", "CNAME", "A", "AAAA", "NS", "PTR", "mta-sts", "MTA-STS", "TYPE65280")))
+    assert len(baseline.load(str(path)).records("a.example")) == 9  # mta-sts and MTA-STS are one

@@ -59,7 +59,8 @@ def assert_one_clear_error(result, *patterns):
 def test_check_without_names_checks_every_domain_of_the_file_in_a_readable_table(project, bind_server):
     result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
     assert result.returncode == 1, result.stdout + result.stderr  # bypass.example fails mx-route
-    assert result.stderr == ""
+    assert result.stderr.startswith("note: no accepted baseline: baseline.yml does not exist")  # none written
+    assert len(result.stderr.splitlines()) == 1
     out = result.stdout
     assert f"resolver: {bind_server.address}" in out
     assert re.search(r"^contoso\.example  \[third-party-filter\]  PASS$", out, re.M)
@@ -211,6 +212,8 @@ BAD_FILES = {
     (["check", "new.example", "--scenario", "exchange-online"], "folder"),
     (["baseline"], "scenario"),
     (["baseline"], "bytes"),
+    (["spf", "--ip", "192.0.2.1", "--sender", "a@contoso.example"], "scenario"),  # once fell back to defaults
+    (["spf", "--ip", "192.0.2.1", "--sender", "a@contoso.example"], "folder"),
 ])
 def test_a_bad_domains_file_exits_2_naming_file_entry_and_field(tmp_path, bind_server, command, bad):
     content, patterns = BAD_FILES[bad]
@@ -367,6 +370,30 @@ def test_a_record_set_that_times_out_keeps_its_accepted_values_and_is_listed(fak
     assert after.records("contoso.example")[("_dmarc.contoso.example.", "TXT")] == accepted_dmarc
     assert after.records("nested.example")[("nested.example.", "TXT")].values == (
         "v=spf1 include:spf.protection.outlook.com -all",)  # the other domain's change is accepted
+
+
+def test_a_baseline_during_an_outage_keeps_the_accepted_lookups_it_could_not_reach(fake_dns, tmp_path):
+    """nested.example's SPF times out, so its include (_spf.nested.example) and what that includes
+    are never asked: the new baseline keeps their accepted lookups, and an offline check stays PASS."""
+    serve_zones(fake_dns, *WORLD, "contoso.example", "nested.example")
+    project = make_project(tmp_path, [CONTOSO, NESTED], extra=FAST)
+    path = project / "baseline.yml"
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address).returncode == 0
+    accepted = baseline_mod.load(str(path)).lookups
+    reached = {("_spf.nested.example.", "TXT"), ("spf.hornetsecurity.com.", "TXT")}
+    assert reached <= set(accepted)
+    offline = run_json(cli(project, "check", "--json", MAILFLOW_OFFLINE="1"))
+    before = statuses(offline["nested.example"])
+    assert before["spf-m365"] == before["spf-lookups"] == "pass"
+
+    fake_dns.fault("nested.example", "timeout", rdtype="TXT")
+    result = cli(project, "baseline", MAILFLOW_NAMESERVERS=fake_dns.address)
+    assert result.returncode == 0, result.stderr
+    assert "TXT nested.example.: no definite answer (timeout); its accepted values are kept" in result.stderr
+    after = baseline_mod.load(str(path)).lookups
+    assert {key: after.get(key) for key in reached} == {key: accepted[key] for key in reached}
+    offline = run_json(cli(project, "check", "--json", MAILFLOW_OFFLINE="1"))
+    assert statuses(offline["nested.example"]) == before
 
 
 def test_a_domain_that_never_answered_stays_out_of_the_baseline(tmp_path, bind_server):
@@ -557,3 +584,54 @@ def test_resolver_settings_that_would_hang_are_one_message(tmp_path, bind_server
     result = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
     assert time.monotonic() - started < 30
     assert_one_clear_error(result, r"2 problem\(s\)", "field 'timeout'", "field 'confirm_delay'")
+
+
+HOSTILE_STAMP = "\x1b[31mRED\u009b2J\u202eevil"
+
+
+def test_the_baseline_date_reaches_the_terminal_escaped(capsys):
+    """print_table escapes written_at like every other printed value (it printed it raw)."""
+    from macros import cli as cli_mod, config as config_mod, engine
+
+    hostile = baseline_mod.Baseline(path="memory", written_at=HOSTILE_STAMP, exists=True)
+    run = engine.run(config_mod.from_data({"domains": [CONTOSO]}), None, hostile, offline=True)
+    cli_mod.print_table(run)
+    out = capsys.readouterr().out
+    assert "records as of \\027[31mRED\\155" in out
+    assert not any(c in out for c in RAW_CONTROLS), repr(out)
+
+
+def test_a_hand_edited_baseline_date_with_terminal_controls_is_refused(tmp_path):
+    project = make_project(tmp_path, [CONTOSO])
+    (project / "baseline.yml").write_text(
+        'written_at: "\\e[31mRED\\u009b2J\\u202eevil"\ndomains: {}\n', encoding="utf-8")
+    result = cli(project, "check", MAILFLOW_OFFLINE="1")
+    assert_one_clear_error(result, r"baseline\.yml: written_at: must be a quoted time like '2026-11-29T02:00:00Z', "
+                                   r"not '\\x1b\[31mRED\\x9b2J\\u202eevil' \(line 1\)")
+    assert not any(c in result.stdout + result.stderr for c in RAW_CONTROLS)
+
+
+def test_check_says_when_there_is_no_accepted_baseline(tmp_path, bind_server):
+    """A mistyped MAILFLOW_BASELINE listed every record set as NEW and never said why."""
+    project = make_project(tmp_path, [CONTOSO])
+    assert cli(project, "baseline", MAILFLOW_NAMESERVERS=bind_server.address).returncode == 0
+    good = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address)
+    assert good.returncode == 0 and "no accepted baseline" not in good.stderr, good.stderr
+    typo = cli(project, "check", MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_BASELINE="baselien.yml")
+    assert typo.returncode == good.returncode, typo.stderr  # the exit code is the contract's, unchanged
+    assert typo.stderr.splitlines() == [
+        "note: no accepted baseline: baselien.yml does not exist (write one with `python -m macros baseline`): "
+        "every record set is new, none can drift"]
+    assert "NEW" in typo.stdout
+    as_json = cli(project, "check", "--json", MAILFLOW_NAMESERVERS=bind_server.address, MAILFLOW_BASELINE="baselien.yml")
+    assert "no accepted baseline: baselien.yml does not exist" in as_json.stderr
+    assert isinstance(json.loads(as_json.stdout), list)
+
+
+def test_spf_without_a_domains_file_uses_the_defaults(tmp_path, bind_server):
+    project = make_project(tmp_path)
+    assert not (project / "domains.yml").exists()
+    result = cli(project, "spf", "--ip", "94.100.132.8", "--helo", "contoso.example",
+                 MAILFLOW_NAMESERVERS=bind_server.address)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout.split(" ", 1)[0] == "pass"

@@ -267,3 +267,32 @@ def test_an_escaped_name_never_finds_the_domain_it_decodes_to(tmp_path):
     cfg = config.load(write(tmp_path, "domains:\n  - {name: abc.example, scenario: exchange-online}\n"))
     assert cfg.get("abc.example") is cfg.domains[0]
     assert cfg.get("\\097bc.example") is None and cfg.get("ab\u200bc.example") is None
+
+
+def test_an_alias_bomb_is_one_clear_error_not_a_hang(tmp_path):
+    """A 500-byte "billion laughs" once ran forever at full CPU (the message printed the value)."""
+    import time
+
+    from tests.test_yamlfile import alias_bomb
+    path = write(tmp_path, alias_bomb() + "domains: []\n")
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert time.monotonic() - started < 2
+    assert "line 1: not valid YAML (aliases expand to more than 100,000 nodes" in str(info.value)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("text", [
+    "resolver: {timeout: [" + ", ".join(["lol"] * 20_000) + "]}\ndomains: []\n",
+    "resolver: {timeout: " + "x" * 100_000 + "}\ndomains: []\n",
+    "domains:\n  - {name: a.example, scenario: " + "y" * 100_000 + "}\n",
+    "domains:\n  - {name: " + "a" * 100_000 + ".example, scenario: exchange-online}\n",
+    "canary: {name: a.example, type: [" + ", ".join(["A"] * 20_000) + "]}\ndomains: []\n",
+])
+def test_a_huge_value_is_echoed_only_in_part(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert len(str(info.value)) < 600, len(str(info.value))
+    assert "..." in str(info.value)

@@ -95,3 +95,27 @@ def test_a_change_keeps_the_time_it_was_first_seen():
     assert dated[1].first_seen == now                     # drifted to other values than before: new
     assert dated[2].first_seen is None                    # unchanged: no date
     assert drift.previous_sightings("not a report") == {}
+
+
+@pytest.mark.parametrize("written, kept", [
+    ("2026-01-01T00:00:00", "2026-01-01T00:00:00Z"),          # no zone (a hand edit): read as UTC
+    ("2026-01-01T03:00:00+03:00", "2026-01-01T00:00:00Z"),    # another zone: the same instant in UTC
+    ("2026-01-01T00:00:00.123456Z", "2026-01-01T00:00:00Z"),
+    ("0001-01-01T00:00:00+05:00", None),                       # before year 1 in UTC: dropped
+    ("yesterday", None), (42, None),
+])
+def test_a_previous_first_seen_of_any_form_never_crashes(written, kept):
+    """A first_seen without a time zone once crashed the build (naive against aware datetimes)."""
+    previous = {"generated_at": "2026-11-28T02:00:00Z", "domains": [{"ascii": "contoso.example", "records": [
+        {"name": "contoso.example.", "type": "MX", "status": "drifted", "observed": ["10 evil.example."],
+         "first_seen": written},
+        {"name": "contoso.example.", "type": "TXT", "status": "unknown", "first_seen": written},
+        {"name": "contoso.example.", "type": "TXT", "status": "unknown", "first_seen": "2026-02-01T00:00:00Z"}]}]}
+    sightings = drift.previous_sightings(previous)
+    now = "2026-11-29T02:00:00Z"
+    reports = drift.plan([obs(["10 evil.example."]), drift.Observed.unknown("contoso.example.", "TXT", "timeout")],
+                         accepted_sets({("contoso.example.", "MX"): ("10 a.example.",),
+                                        ("contoso.example.", "TXT"): ("v=spf1 ~all",)}))
+    mx, txt = drift.date_changes("contoso.example", reports, sightings, now)
+    assert mx.first_seen == (kept or "2026-11-28T02:00:00Z")  # unreadable: seen by the last report
+    assert txt.first_seen == (kept or "2026-02-01T00:00:00Z")

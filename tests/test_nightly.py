@@ -378,3 +378,33 @@ def test_first_seen_survives_an_outage_and_is_never_later_than_now(fake_dns):
             r["first_seen"] = "2999-01-01T00:00:00Z"  # written while the clock ran ahead
     run, mx = night(future)
     assert mx.first_seen == run.generated_at
+
+
+def test_first_seen_survives_a_resolver_outage_and_an_offline_build(fake_dns):
+    """The canary times out (resolver down), or the build is offline: every record set is unknown,
+    and each keeps the first_seen of the previous report; the healthy run after it keeps it too."""
+    serve_zones(fake_dns, *WORLD, "contoso.example")
+    config, baseline = _accept_contoso(fake_dns)
+    fake_dns.set("contoso.example", "MX", ["10 mx05.hornetsecurity.com."])
+
+    def night(previous, offline=False):
+        resolver = None if offline else Resolver(fake_dns.nameservers, timeout=1, lifetime=2)
+        run = engine.run(config, resolver, baseline, confirm_delay=0, previous=previous, offline=offline)
+        return run, {(r.name, r.type): r for r in run.domains[0].records}[("contoso.example.", "MX")]
+
+    first_run, mx = night(None)
+    assert mx.status == "drifted"
+    report = first_run.to_dict()
+    for r in report["domains"][0]["records"]:
+        if r["type"] == "MX":
+            r["first_seen"] = "2026-01-01T02:00:00Z"
+
+    fake_dns.fault(config.canary[0], "timeout")   # the resolver is down: the canary fails
+    run, mx = night(report)
+    assert not run.healthy and mx.status == "unknown" and mx.first_seen == "2026-01-01T02:00:00Z"
+    run, mx = night(run.to_dict(), offline=True)   # then an offline build
+    assert run.offline and mx.status == "unknown" and mx.first_seen == "2026-01-01T02:00:00Z"
+
+    fake_dns.clear_faults()                         # back: the change keeps the date it was first seen
+    run, mx = night(run.to_dict())
+    assert run.healthy and mx.status == "drifted" and mx.first_seen == "2026-01-01T02:00:00Z"

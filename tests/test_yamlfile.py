@@ -69,3 +69,37 @@ def test_refusals_are_one_load_error_with_a_line(text, words):
         yamlfile.load(text)
     assert words in str(info.value), str(info.value)
     assert info.value.line is not None or "single document" in words
+
+
+def alias_bomb(levels: int = 10, width: int = 9) -> str:
+    """The "billion laughs": each anchor a list of ``width`` aliases of the one before."""
+    anchors = ["&a0 [" + ", ".join(["lol"] * width) + "]"]
+    anchors += [f"&a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels)]
+    return "resolver: {timeout: [" + ", ".join(anchors) + "]}\n"
+
+
+def test_an_alias_bomb_is_one_load_error_not_a_hang():
+    import time
+    started = time.monotonic()
+    with pytest.raises(yamlfile.LoadError) as info:
+        yamlfile.load(alias_bomb())
+    assert time.monotonic() - started < 2
+    assert "aliases expand to more than 100,000 nodes" in str(info.value) and info.value.line == 1
+
+
+def test_an_alias_inside_its_own_anchor_is_refused():
+    with pytest.raises(yamlfile.LoadError, match="inside its own anchor"):
+        yamlfile.load("a: &a [1, *a]\n")
+    with pytest.raises(yamlfile.LoadError, match="inside its own anchor"):
+        yamlfile.load("a: &m {x: {<<: *m}}\n")
+
+
+def test_anchors_a_person_writes_still_load():
+    """Hundreds of aliases of a sizeable anchor, and a document ten times its size in aliases."""
+    row = "&r [" + ", ".join(str(i) for i in range(50)) + "]"
+    text = f"base: {row}\nuses: [" + ", ".join(["*r"] * 1500) + "]\n"  # 76,500 nodes aliased
+    data = yamlfile.load(text)
+    assert len(data["uses"]) == 1500 and data["uses"][-1] == list(range(50))
+    big = "rows:\n" + "".join(f"  - [{i}, a, b, c, d, e, f, g, h, i]\n" for i in range(12_000))
+    data = yamlfile.load(f"{big}r: {row}\nagain: [" + ", ".join(["*r"] * 2500) + "]\n")
+    assert len(data["again"]) == 2500  # 127,500 nodes aliased, under ten times the 132,000 written
