@@ -196,7 +196,7 @@ def _lookup(rec, where: str, line: int | None, problems: list) -> Lookup | None:
     return Lookup(
         name=name,
         rdtype=rdtype,
-        status=status,
+        status=LookupStatus(status),
         values=values,
         chain=tuple(chain),
         raw=tuple(v.encode("utf-8", "surrogateescape") for v in values) if rdtype in ("TXT", "SPF") else (),

@@ -17,7 +17,7 @@ from . import baseline as baseline_mod
 from . import config as config_mod
 from . import engine, nightly, settings as settings_mod, tenant as tenant_mod
 from .errors import MISSING_FILE, MailflowError
-from .model import SEVERITY
+from .model import DRIFTED, NEW, SEVERITY
 from .records import visible
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BAD = 0, 1, 2
@@ -195,7 +195,7 @@ def print_table(run: engine.RunReport) -> None:
         for c in sorted(d.checks, key=lambda c: SEVERITY.get(c.status, 1)):
             print(f"  {c.status.upper():8} {c.id:{width}}  {_clean(c.reason)}")
         for r in d.records:
-            if r.status in ("drifted", "new"):
+            if r.status in (DRIFTED, NEW):
                 change = f"added {', '.join(r.added) or '-'}; removed {', '.join(r.removed) or '-'}"
                 print(f"  {r.status.upper():8} {r.type} {_clean(r.name)}  {_clean(change)}")
         for label in d.flapped:  # the two looks disagreed (drift.second_look)

@@ -239,7 +239,7 @@ class BaselineResolver:
         found = self.baseline.lookups.get(key)
         if found is not None:
             return found
-        return Lookup(key[0], key[1], "error", reason="not in the baseline (offline mode asks no DNS)")
+        return Lookup(key[0], key[1], ERROR, reason="not in the baseline (offline mode asks no DNS)")
 
     def lookup_many(self, keys, fresh: bool = False) -> dict:
         return {self.key(*k): self.lookup(*k) for k in keys}
