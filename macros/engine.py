@@ -522,15 +522,18 @@ def _unhealthy_report(spec: DomainSpec, baseline: Baseline, reason: str, now: st
 
 def _run_offline(config: Config, baseline: Baseline, now: str, exports=None, sightings=None) -> RunReport:
     offline_resolver = BaselineResolver(baseline)
+    # SPF for every domain the baseline knows at once, as a live run does (domains publishing
+    # the same record share their evaluations)
+    known = tuple(spec for spec in config.domains if baseline.records(spec.ascii) is not None)
+    trees, outcomes = _resolve_spf(Config(config.path, known), offline_resolver) if known else ({}, {})
     reports = []
     for spec in config.domains:
         export = tenant_mod.export_for(spec, exports)
-        if baseline.records(spec.ascii) is None:
+        if spec.ascii not in trees:
             checks = checks_mod.unknown_checks(
                 spec, "offline and no baseline for this domain yet: no records are known", export)
             tree = None
         else:
-            trees, outcomes = _resolve_spf(Config(config.path, (spec,)), offline_resolver)
             tree = trees[spec.ascii]
             checks = checks_mod.evaluate(spec, offline_resolver.answers, outcomes[spec.ascii],
                                          export=export)

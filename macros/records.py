@@ -161,5 +161,8 @@ def visible(text) -> str:
     """DNS text with every non-printable character shown as ``\\DDD`` (below 256, as in zone
     files) or ``\\uXXXX``: control characters, line and paragraph separators, zero-width and
     bidi controls never act on a terminal or a page."""
+    text = "" if text is None else str(text)
+    if text.isprintable():  # the common case, in one pass in C
+        return text
     return "".join(c if c.isprintable() else "\\%03d" % ord(c) if ord(c) < 256 else "\\u%04x" % ord(c)
-                   for c in ("" if text is None else str(text)))
+                   for c in text)
