@@ -168,7 +168,6 @@ def test_reports_inside_the_organization_need_no_authorization(fake_dns):
     """mail.contoso.example reporting to reports.contoso.example: the same organizational
     domain (the walk finds contoso.example's record), so no authorization record is needed;
     a destination of another organization still must authorize."""
-    from macros import config, engine
     from macros.model import PASS, WARN
     from macros.resolve import Resolver
     from tests.support.fakedns import txt
@@ -181,13 +180,9 @@ def test_reports_inside_the_organization_need_no_authorization(fake_dns):
         fake_dns.set(f"_dmarc.{sub}.contoso.example", "TXT", txt(f"v=DMARC1; p=reject; rua=mailto:{rua}"))
     resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
 
-    def reports(name):
-        spec = config.from_data({"domains": [{"name": name, "scenario": "exchange-online"}]}).domains[0]
-        return next(c for c in engine.check_domain(spec, resolver) if c.id == "dmarc-reports")
-
-    inside = reports("mail.contoso.example")
+    inside = dmarc_reports(resolver, "mail.contoso.example")
     assert inside.status == PASS and "inside" in inside.reason, inside
-    outside = reports("shop.contoso.example")
+    outside = dmarc_reports(resolver, "shop.contoso.example")
     assert outside.status == WARN and "reports.vendor.example does not authorize" in outside.reason, outside
 
 
@@ -195,7 +190,6 @@ def test_more_report_destinations_than_are_checked_is_a_warn_not_a_pass(fake_dns
     """CONTRACT.md: every external destination must authorize. Only the first 8 are looked up
     (a record could list hundreds), so a ninth is never silently passed (found by review: it
     was cut off, and an unauthorized ninth destination gave pass)."""
-    from macros import config, engine
     from macros.model import PASS, WARN
     from macros.resolve import Resolver
     from tests.support.fakedns import txt
@@ -211,15 +205,19 @@ def test_more_report_destinations_than_are_checked_is_a_warn_not_a_pass(fake_dns
             fake_dns.set(f"{domain}._report._dmarc.{dest}", "TXT", txt("v=DMARC1"))
     resolver = Resolver(fake_dns.nameservers, timeout=0.5, lifetime=1)
 
-    def reports(name):
-        spec = config.from_data({"domains": [{"name": name, "scenario": "exchange-online"}]}).domains[0]
-        return next(c for c in engine.check_domain(spec, resolver) if c.id == "dmarc-reports")
-
-    eight = reports("many8.example")
+    eight = dmarc_reports(resolver, "many8.example")
     assert eight.status == PASS and "8 external destination(s) authorize them" in eight.reason, eight
-    nine = reports("many9.example")
+    nine = dmarc_reports(resolver, "many9.example")
     assert nine.status == WARN, nine
     assert "9 external report destinations: the first 8 authorize reports for many9.example, the other 1 " \
            "were not checked (r8.x9.example)" in nine.reason, nine.reason
     asked = {q[0] for q in fake_dns.queries if "._report._dmarc." in q[0]}
     assert "many9.example._report._dmarc.r8.x9.example" not in asked
+
+
+def dmarc_reports(resolver, name):
+    """The dmarc-reports check of the exchange-online domain ``name``, judged live."""
+    from macros import config, engine
+
+    spec = config.from_data({"domains": [{"name": name, "scenario": "exchange-online"}]}).domains[0]
+    return next(c for c in engine.check_domain(spec, resolver) if c.id == "dmarc-reports")
