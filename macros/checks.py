@@ -674,11 +674,15 @@ def report_destinations(record: "dmarc_mod.Record", domain: str,
     return out
 
 
+def external_destinations(record: "dmarc_mod.Record", domain: str, organization: str = "") -> list[str]:
+    """The destinations outside the domain (see :func:`report_destinations`), in record order."""
+    return [dest for _, dest, outside in report_destinations(record, domain, organization) if outside]
+
+
 def checked_destinations(record: "dmarc_mod.Record", domain: str, organization: str = "") -> list[str]:
     """The external destinations whose authorization is looked up: the first
     :data:`MAX_REPORT_DESTINATIONS` of them."""
-    outside = [dest for _, dest, out in report_destinations(record, domain, organization) if out]
-    return outside[:MAX_REPORT_DESTINATIONS]
+    return external_destinations(record, domain, organization)[:MAX_REPORT_DESTINATIONS]
 
 
 def report_auth_name(domain: str, dest: str) -> str:
@@ -766,7 +770,7 @@ def dmarc_reports(spec: DomainSpec, walk: "dmarc_mod.Discovery", auth: dict,
     if unsure:
         return Check(cid, UNKNOWN, f"Could not check: the authorization lookup for {unsure[0]} got "
                      "no definite answer", expected, observed_rua, fix)
-    outside = [d for _, d, out in report_destinations(record, owner, walk.organization) if out]
+    outside = external_destinations(record, owner, walk.organization)
     if len(outside) > len(auth):
         return Check(cid, WARN, f"{len(outside)} external report destinations: the first {len(auth)} "
                      f"authorize reports for {owner}, the other {len(outside) - len(auth)} were not "

@@ -174,7 +174,7 @@ def tally(checks) -> list[str]:
     only for another check's cause (:func:`same_cause_groups`) count once, with their cause:
     ``["1 fail (+3 same cause)", ...]``."""
     checks = list(checks)
-    follow = dependents(checks)
+    follow = dependents(same_cause_groups(checks))
     extra = {}
     for c in checks:
         if c.id in follow:
@@ -216,9 +216,9 @@ def same_cause_groups(checks) -> dict[str, list]:
     return groups
 
 
-def dependents(checks) -> set[str]:
-    """The ids of the checks that fail for another check's cause (see :func:`same_cause_groups`)."""
-    return {c.id for group in same_cause_groups(checks).values() for c in group}
+def dependents(groups: dict[str, list]) -> set[str]:
+    """The ids of the checks that fail for another check's cause, from :func:`same_cause_groups`."""
+    return {c.id for group in groups.values() for c in group}
 
 
 def _same_cause_note(group) -> Markup:
@@ -277,7 +277,7 @@ def checks_table(checks, link: Link) -> Markup:
         rest = [c for c in checks if c.status == INFO]
         return line + (table("checks", _CHECKS_HEAD, [_check_row(c, link) for c in rest]) if rest else Markup(""))
     causes = same_cause_groups(checks)
-    follow = {c.id for group in causes.values() for c in group}
+    follow = dependents(causes)
     rows, done = [], set()
     for c in worst_first(checks):
         if c.status == UNKNOWN and c.reason in groups:
@@ -427,7 +427,7 @@ def problem_items(report, link: Link) -> list[Markup]:
     checks that fail for another check's cause are named in that check's item, not listed."""
     groups = not_run_groups(report.checks)
     causes = same_cause_groups(report.checks)
-    follow = {c.id for group in causes.values() for c in group}
+    follow = dependents(causes)
     items, done = [], set()
     for c in worst_first(report.checks):
         if c.status in FINE or c.id in follow:
@@ -546,7 +546,7 @@ def drift_list(run, link: Link) -> Markup:
                      key=lambda item: (_desc(item[0]), item[1].spec.ascii, item[2].name, item[2].type))
     items = []
     for seen, d, r in changes:
-        follow = dependents(d.checks)
+        follow = dependents(same_cause_groups(d.checks))
         broken = [c for c in d.checks if c.status in (FAIL, WARN) and c.id not in follow]
         checks = _join(Markup('<span class="mf-drift-check">{b} <a href="{h}">{id}</a></span> ').format(
             b=badge(c.status), h=link(c.fix), id=check_id(c.id)) for c in broken) or Markup("none")

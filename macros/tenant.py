@@ -461,20 +461,15 @@ def load_for(folder: str | os.PathLike, tenants: Iterable[str | None]) -> dict[s
 
 # ---- the checks --------------------------------------------------------------------------------
 
-def _service(spec: DomainSpec):
-    """The catalogue entry the spec was built with (resolved once, in config)."""
-    return spec.service
-
-
 def sealer_of(spec: DomainSpec) -> str | None:
     """The filter's ARC sealing domain: the domain's ``arc_sealer``, else the catalogue's."""
-    service = _service(spec)
+    service = spec.service  # the catalogue entry, resolved once in config
     return spec.arc_sealer or (service.arc_sealer if service else None)
 
 
 def filter_hosts(spec: DomainSpec) -> tuple[str, ...]:
     """Host patterns of the filter: its MX patterns and the catalogue's smart hosts."""
-    service = _service(spec)
+    service = spec.service  # the catalogue entry, resolved once in config
     return tuple(spec.filter_mx) + (service.smart_hosts if service else ())
 
 

@@ -161,7 +161,7 @@ def test_one_root_cause_is_one_problem_with_one_fix():
         assert 'href="#check-spf-present"' in row and f"obs-{cid.split('-')[1]}" in row
     assert html.count('class="mf-fix"') == 2  # spf-present and dkim
     assert render.tally(checks) == ["2 fail (+3 same cause)", "1 pass", "1 info"]
-    assert render.dependents(checks) == {"spf-m365", "spf-all", "spf-lookups"}
+    assert render.dependents(render.same_cause_groups(checks)) == {"spf-m365", "spf-all", "spf-lookups"}
     report = _report("two.example", ["fail"])
     report.checks = checks
     row = str(render.domains_table([report], lambda t: t))

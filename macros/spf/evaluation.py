@@ -23,10 +23,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
-from ..records import InvalidName, normalize_name, txt_text
+from ..records import InvalidName, normalize_name
 from ..resolve import FOUND, NODATA, NXDOMAIN
-from .record import MAX_DNS_TERMS, MAX_VOID_LOOKUPS, SpfResult, is_spf, parse
-from .tree import analyze
+from .record import MAX_DNS_TERMS, MAX_VOID_LOOKUPS, SpfResult, parse
+from .tree import analyze, policy_records
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..resolve import Answers
@@ -376,10 +376,10 @@ def _shared_record(domain: str, answers: "Answers"):
         return _NOT_KNOWN
     if found.status != FOUND:
         return None
-    texts = [raw for raw in found.raw if is_spf(raw)] if found.raw else []
-    if len(texts) != 1 or b"%" in texts[0] or not texts[0].isascii():
+    records = policy_records(found)
+    if len(records) != 1 or "%" in records[0][0] or not records[0][1]:
         return None
-    record = parse(txt_text(texts[0]))
+    record = parse(records[0][0])
     if record.errors or any(t.name == "exp" or (t.name in ("a", "mx", "ptr") and t.domain is None)
                             for t in record.terms):
         return None

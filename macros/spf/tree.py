@@ -93,7 +93,7 @@ def _is_void(lookup: "Lookup") -> bool:
     return lookup.status in (NXDOMAIN, NODATA)
 
 
-def _policy_records(lookup: "Lookup") -> list[tuple[str, bool]]:
+def policy_records(lookup: "Lookup") -> list[tuple[str, bool]]:
     """(text, ascii) of each SPF record in a TXT answer, read from the raw bytes when known."""
     if lookup.raw:
         return [(txt_text(raw), raw.isascii()) for raw in lookup.raw if is_spf(raw)]
@@ -196,7 +196,7 @@ class _Walk:
                 self.void += 1
                 self.voided()
             return self._no_policy(domain, via, found.describe())
-        records = _policy_records(found)
+        records = policy_records(found)
         if not records:
             return self._no_policy(domain, via, f"no v=spf1 record among {len(found.values)} TXT")
         if len(records) > 1:
